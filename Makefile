@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`.
+# Both work on a fresh machine that has only Python >= 3.11 and make.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= anct_portal.settings
+
+.PHONY: run test venv lint format messages migrate data territories-data clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+messages: venv
+	$(BIN)/python manage.py compile_translations
+
+# Zero-setup development server: SQLite, embedded broker, mails written under var/mail.
+run: export DEBUG ?= true
+run: venv messages
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_territories
+	$(BIN)/python manage.py load_programmes
+	$(BIN)/python manage.py create_demo_data
+	$(BIN)/python -m anct_portal.devserver --host $(HOST) --port $(PORT)
+
+test: venv messages
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	DJANGO_SETTINGS_MODULE=anct_portal.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Rebuilds the committed territories data file from the official npm package (needs npm).
+territories-data: venv
+	$(BIN)/python scripts/build_territories.py
+
+clean:
+	rm -rf $(VENV) var

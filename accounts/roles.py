@@ -1,0 +1,89 @@
+"""Who a user is for the portal. Roles come from memberships, never from a free-text field.
+
+- official: member of one or more collectivités (``CollectivityMembership``);
+- delegate: covers one or more départements (``DelegateAssignment``);
+- national staff: member of the ``NATIONAL_STAFF_GROUP`` group;
+- local contact: named as interlocuteur unique on a request (by e-mail).
+
+The answers are cached on the user object for the duration of a request.
+"""
+
+from django.db.models import Exists, OuterRef
+
+NATIONAL_STAFF_GROUP = "Équipe nationale ANCT"
+DELEGATES_GROUP = "Délégués territoriaux"
+
+_CACHE_ATTR = "_portal_roles_cache"
+
+
+def _roles(user) -> dict:
+    if not getattr(user, "is_authenticated", False):
+        return {"collectivity_ids": (), "departement_ids": (), "national": False}
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    from django.contrib.auth.models import Group
+
+    from accounts.models import CollectivityMembership, DelegateAssignment
+
+    collectivity_ids = tuple(
+        CollectivityMembership.objects.filter(user=user).values_list("collectivity_id", flat=True)
+    )
+    departement_ids = tuple(
+        DelegateAssignment.objects.filter(user=user).values_list("departement_id", flat=True)
+    )
+    national = Group.objects.filter(name=NATIONAL_STAFF_GROUP, user=user).exists()
+    cached = {
+        "collectivity_ids": collectivity_ids,
+        "departement_ids": departement_ids,
+        "national": national,
+    }
+    setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def clear_role_cache(user) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def collectivity_ids(user) -> tuple[int, ...]:
+    return _roles(user)["collectivity_ids"]
+
+
+def departement_ids(user) -> tuple[int, ...]:
+    return _roles(user)["departement_ids"]
+
+
+def is_official(user) -> bool:
+    return bool(collectivity_ids(user))
+
+
+def is_delegate(user) -> bool:
+    return bool(departement_ids(user))
+
+
+def is_national_staff(user) -> bool:
+    return _roles(user)["national"]
+
+
+def is_staff_role(user) -> bool:
+    """Delegates and national staff work in the admin; officials never do."""
+    return is_delegate(user) or is_national_staff(user)
+
+
+def national_staff_users():
+    from accounts.models import User
+
+    return User.objects.filter(is_active=True, groups__name=NATIONAL_STAFF_GROUP)
+
+
+def delegates_of(departement_id):
+    from accounts.models import DelegateAssignment, User
+
+    return User.objects.filter(
+        Exists(
+            DelegateAssignment.objects.filter(user=OuterRef("pk"), departement_id=departement_id)
+        ),
+        is_active=True,
+    )

@@ -1,0 +1,34 @@
+"""The portal's main menu. Apps register their entries here so that the header stays one list."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    url_name: str
+    label: str
+    # None: everyone; "authenticated": signed-in users only.
+    audience: str | None = None
+
+
+MAIN_MENU: list[MenuEntry] = [
+    MenuEntry("home", _("Accueil")),
+]
+
+
+def menu_for(request) -> list[dict]:
+    items = []
+    authenticated = getattr(getattr(request, "user", None), "is_authenticated", False)
+    for entry in MAIN_MENU:
+        if entry.audience == "authenticated" and not authenticated:
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"url": url, "label": entry.label, "active": active})
+    return items

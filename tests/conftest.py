@@ -1,0 +1,60 @@
+"""Project-wide test set-up.
+
+Tests that need a real PostgreSQL or Redis are marked ``postgres`` / ``redis``. Without the
+service they are skipped with the reason shown in the summary; with ``CI=true`` a missing
+service is a failure, so CI never passes by skipping.
+"""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _redis_url() -> str | None:
+    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+        url = os.environ.get(name, "")
+        if url.startswith("redis://"):
+            return url
+    return None
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), 1):
+            return True
+    except OSError:
+        return False
+
+
+def _missing_service(item) -> str | None:
+    if item.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    if item.get_closest_marker("redis"):
+        url = _redis_url()
+        if not url:
+            return "needs Redis: set CELERY_BROKER_URL=redis://..."
+        if not _reachable(url):
+            return f"needs Redis: {url} is not reachable"
+    return None
+
+
+def pytest_runtest_setup(item):
+    reason = _missing_service(item)
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI=true and a service is missing: {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploaded files of a test go to a temporary folder, never under var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
