@@ -33,10 +33,11 @@ run: venv messages
 	$(BIN)/python manage.py create_demo_data
 	$(BIN)/python -m anct_portal.devserver --host $(HOST) --port $(PORT)
 
+test: export DJANGO_SETTINGS_MODULE = anct_portal.settings_test
 test: venv messages
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	DJANGO_SETTINGS_MODULE=anct_portal.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 format: venv

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "territories",
     "programmes",
     "engineering_requests",
+    "notifications",
 ]
 
 MIDDLEWARE = [

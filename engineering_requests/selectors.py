@@ -1,0 +1,53 @@
+"""Reads. Views and the admin get requests only through ``visible_to``."""
+
+from django.db.models import Q, QuerySet
+
+from accounts import roles
+from engineering_requests.enums import MessageKind, RequestState
+from engineering_requests.models import EngineeringRequest, RequestMessage, TransitionLog
+
+
+def visible_to(user) -> QuerySet[EngineeringRequest]:
+    """The requests this user may see.
+
+    Officials: every request of their collectivités, drafts included. Delegates: the submitted
+    requests of their départements. National staff: every submitted request. Local contacts:
+    the requests they were named on. Anyone else: nothing.
+    """
+    queryset = EngineeringRequest.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    not_draft = ~Q(state=RequestState.DRAFT)
+    scope = Q(pk__in=[])
+    if collectivity_ids := roles.collectivity_ids(user):
+        scope |= Q(collectivity_id__in=collectivity_ids)
+    if roles.is_national_staff(user):
+        scope |= not_draft
+    elif departement_ids := roles.departement_ids(user):
+        scope |= Q(departement_id__in=departement_ids) & not_draft
+    if user.email:
+        scope |= Q(contact_email=user.email.lower()) & not_draft
+    return queryset.filter(scope)
+
+
+def timeline(engineering_request) -> QuerySet[TransitionLog]:
+    return engineering_request.transition_logs.select_related("actor").order_by("created_at", "pk")
+
+
+def messages_for(engineering_request, user) -> QuerySet[RequestMessage]:
+    """The thread as this user may read it: internal notes only for State staff."""
+    from engineering_requests.permissions import is_staff_for
+
+    queryset = engineering_request.messages.select_related("author").prefetch_related("attachments")
+    if not is_staff_for(engineering_request, user):
+        queryset = queryset.exclude(kind=MessageKind.INTERNAL_NOTE)
+    return queryset.order_by("created_at", "pk")
+
+
+def attachments_for(engineering_request, user):
+    from engineering_requests.permissions import is_staff_for
+
+    queryset = engineering_request.attachments.select_related("uploaded_by")
+    if not is_staff_for(engineering_request, user):
+        queryset = queryset.filter(is_internal=False)
+    return queryset.order_by("created_at", "pk")
