@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("territoires/", include("territories.urls")),
     path("admin/", admin.site.urls),
     path("demandes/", include("engineering_requests.urls")),
 ]
