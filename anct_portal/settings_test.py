@@ -16,3 +16,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Whitenoise warns when STATIC_ROOT is missing; tests serve static files from the apps.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
