@@ -191,9 +191,9 @@ def test_command_reports_created_unchanged_removed_and_unknown(territories, prog
     path = tmp_path / "pvd.csv"
     path.write_bytes(csv_bytes(*ROWS, "pvd-9,Nulle part,99999,Nulle part,,pvd"))
     output = run("pvd", str(path))
-    assert "5 créés, 0 inchangés, 0 mis à jour, 0 retirés" in output
-    assert "(liste : 4 communes, 1 EPCI)" in output
-    assert "codes inconnus, lignes ignorées (1)" in output
+    assert "membres — créés : 5, inchangés : 0, mis à jour : 0, retirés : 0" in output
+    assert "(dans le fichier : communes 4, EPCI 1)" in output
+    assert "codes inconnus, lignes ignorées : 1" in output
     assert "ligne 7 : 99999 (Nulle part)" in output
     assert "Import terminé." in output
 
@@ -202,7 +202,7 @@ def test_command_reports_created_unchanged_removed_and_unknown(territories, prog
 
     path.write_bytes(csv_bytes(*ROWS[1:]))
     output = run("pvd", str(path), "--dry-run")
-    assert "0 créés, 4 inchangés, 0 mis à jour, 1 retirés" in output
+    assert "créés : 0, inchangés : 4, mis à jour : 0, retirés : 1" in output
     assert "rien n'a été enregistré" in output
     assert ProgrammeMembership.objects.filter(programme=programme).count() == 5
 

@@ -43,20 +43,19 @@ class Command(BaseCommand):
             raise CommandError(f"{file.name} : {exc}") from exc
 
         write = self.stdout.write
-        write(f"{programme_obj.name} ({programme_obj.code}) — {file.name} : {report.rows} lignes.")
+        name = f"{programme_obj.name} ({programme_obj.code})"
+        write(f"{name} — {file.name}, lignes lues : {report.rows}")
         write(
-            f"  membres : {report.created} créés, {report.unchanged} inchangés, "
-            f"{report.updated} mis à jour, {report.removed} retirés "
-            f"(liste : {report.communes} communes, {report.epcis} EPCI)"
+            f"  membres — créés : {report.created}, inchangés : {report.unchanged}, "
+            f"mis à jour : {report.updated}, retirés : {report.removed} "
+            f"(dans le fichier : communes {report.communes}, EPCI {report.epcis})"
         )
         write(
-            f"  territoires du programme : {report.territories_created} créés, "
-            f"{report.territories_updated} mis à jour, {report.territories_removed} retirés"
+            f"  territoires du programme — créés : {report.territories_created}, "
+            f"mis à jour : {report.territories_updated}, retirés : {report.territories_removed}"
         )
         if report.unknown:
-            write(
-                self.style.WARNING(f"  codes inconnus, lignes ignorées ({len(report.unknown)}) :")
-            )
+            write(self.style.WARNING(f"  codes inconnus, lignes ignorées : {len(report.unknown)}"))
             for line in listed(unknown_code_lines(report.unknown)):
                 write(self.style.WARNING(f"    {line}"))
         if dry_run:
