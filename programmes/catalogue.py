@@ -400,12 +400,13 @@ CONTRACTS: list[ContractEntry] = [
         ),
         start_date=date(2017, 3, 7),
         epcis=(
-            # The signatory intercommunalités known by their SIREN; the others can be added
-            # in the admin (the loader never removes them).
+            # Seven of the eight signatory intercommunalités (public sources name these);
+            # the eighth can be added in the admin (the loader never removes it).
             "200072460",  # CA de Béthune-Bruay, Artois-Lys Romane
             "246200364",  # CA de Lens-Liévin
             "246200299",  # CA d'Hénin-Carvin
             "200044618",  # CA Douaisis Agglo
+            "245901152",  # Cœur d'Ostrevent
             "200042190",  # CA de la Porte du Hainaut
             "245901160",  # CA Valenciennes Métropole
         ),

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from programmes.member_files import COMMUNE_CODE, SIREN, normalize_code
@@ -16,6 +16,7 @@ from programmes.models import (
 )
 from territories.enums import CollectivityKind
 from territories.models import EPCI, Collectivity, Commune
+from territories.selectors import search_collectivities
 from territories.text import normalize
 
 _ORDER = ("position", "name")
@@ -219,33 +220,19 @@ class TerritoryResult:
 def search_territories(query: str, *, limit: int = 20) -> tuple[list[TerritoryResult], bool]:
     """Communes and EPCI matching a name, an INSEE code or a SIREN, with their programmes.
 
-    Returns the results (biggest population first, exact names first) and whether there were
-    more than ``limit``. Two queries whatever the number of results.
+    The matching and ranking are the territories app's (``search_collectivities``). Returns the
+    results and whether there were more than ``limit``. Two queries whatever the results.
     """
     text = (query or "").strip()
     if not text:
         return [], False
-    found = Collectivity.objects.filter(
-        kind__in=[CollectivityKind.COMMUNE, CollectivityKind.EPCI]
-    ).select_related("commune__departement", "commune__epci", "epci__departement")
     code = normalize_code(text)
-    if COMMUNE_CODE.match(code):
-        found = found.filter(kind=CollectivityKind.COMMUNE, code=code)
-    elif SIREN.match(code):
-        found = found.filter(
-            Q(kind=CollectivityKind.EPCI, code=code)
-            | Q(kind=CollectivityKind.COMMUNE, commune__siren=code)
-        )
-    else:
-        words = normalize(text)
-        if not words:
-            return [], False
-        found = (
-            found.filter(Q(search_name__startswith=words) | Q(search_name__contains=f" {words}"))
-            .annotate(exact=Case(When(search_name=words, then=0), default=1))
-            .order_by("exact", F("population").desc(nulls_last=True), "name")
-        )
-    collectivities = list(found[: limit + 1])
+    if COMMUNE_CODE.match(code) or SIREN.match(code):
+        text = code  # "1004" typed for "01004", spaces inside a SIREN
+    found = search_collectivities(
+        text, kinds=[CollectivityKind.COMMUNE, CollectivityKind.EPCI], limit=limit + 1
+    ).select_related("commune__departement", "commune__epci", "epci__departement")
+    collectivities = list(found)
     more = len(collectivities) > limit
     collectivities = collectivities[:limit]
 
