@@ -214,7 +214,7 @@ def test_the_commune_page_of_a_pvd_commune_lists_pvd(client, maubeuge, pvd):
     assert "59 – Nord" in html and "Hauts-de-France" in html
     assert 'href="/territoires/epci/200043396/"' in html
     assert f'href="{pvd.get_absolute_url()}">Petites villes de demain</a>' in html
-    assert "signé le 11 juin 2021" in html
+    assert "Signé le 11 juin 2021." in html
     assert_accessible(response)
 
 
@@ -230,7 +230,7 @@ def test_commune_page_shows_programmes_through_the_epci_and_covering_contracts(
     with django_assert_max_num_queries(3):
         html = client.get(maubeuge.get_absolute_url()).content.decode()
     assert "Territoires d&#x27;industrie" in html
-    assert "par son intercommunalité, CA Maubeuge Val de Sambre" in html
+    assert "Par son intercommunalité, CA Maubeuge Val de Sambre." in html
     assert "Pacte pour la réussite de la Sambre-Avesnois-Thiérache" in html
 
 

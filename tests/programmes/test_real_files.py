@@ -146,7 +146,7 @@ def test_the_commune_page_of_a_pvd_commune_lists_pvd(real_data, programme_files,
     assert ">Bouillante</h1>" in html
     assert 'href="/programmes/pvd/">Petites villes de demain</a>' in html
     assert "971 – Guadeloupe" in html and "CA Grand Sud Caraïbe" in html
-    assert "signé le 28 mai 2021" in html
+    assert "Signé le 28 mai 2021." in html
     # "Is my commune in PVD?" answered in one search.
     response = client.get(reverse("programmes:territory_search"), {"q": "Bouillante"})
     assert response.url == "/territoires/communes/97106/"
