@@ -16,6 +16,9 @@ class MenuEntry:
 
 MAIN_MENU: list[MenuEntry] = [
     MenuEntry("home", _("Accueil")),
+    MenuEntry("programmes:programme_list", _("Programmes et contrats")),
+    MenuEntry("programmes:domain_list", _("Domaines prioritaires")),
+    MenuEntry("programmes:territory_search", _("Ma commune")),
 ]
 
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("territoires/", include("territories.urls")),
     path("admin/", admin.site.urls),
     path("demandes/", include("engineering_requests.urls")),
+    path("", include("programmes.urls")),
 ]

@@ -44,3 +44,10 @@ class ProviderKind(models.TextChoices):
     SYNDICATE = "syndicate", _("Syndicat")
     OPERATOR_OFFICE = "operator_office", _("Implantation locale d'un opérateur")
     OTHER = "other", _("Autre")
+
+
+class CatalogueSource(models.TextChoices):
+    """Who created a catalogue row: ``load_programmes`` or a person in the admin."""
+
+    CATALOGUE = "catalogue", _("Catalogue national (load_programmes)")
+    ADMIN = "admin", _("Saisie dans l'administration")
