@@ -23,7 +23,7 @@ def main() -> int:
         "web": [python, "manage.py", "runserver", f"{args.host}:{args.port}"],
         "worker": [
             python, "-m", "celery", "-A", "anct_portal", "worker", "--beat",
-            "--loglevel", "INFO", "--concurrency", "2",
+            "--loglevel", "INFO", "--concurrency", "1",
         ],
     }  # fmt: skip
     processes = {
