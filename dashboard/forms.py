@@ -26,7 +26,7 @@ class DashboardFilterForm(forms.Form):
     forme = forms.ChoiceField(
         label=_("Forme d'intervention"),
         required=False,
-        choices=[("", _("Toutes"))] + list(InterventionForm.choices),
+        choices=[("", _("Toutes")), *InterventionForm.choices],
     )
 
     def __init__(self, data, *, reference: ReferenceData):
