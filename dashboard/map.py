@@ -40,13 +40,18 @@ def choropleth(departement_rows: list[dict]) -> dict:
     """Shapes and tiles for the template, from the rows of ``selectors.by_departement``."""
     data = geometry()
     paths = data["paths"]
-    shapes, tiles = [], []
-    for row in departement_rows:
-        item = {**row, "band": band_of(row["rate"])}
-        if row["code"] in paths:
-            shapes.append({**item, "path": paths[row["code"]]})
-        else:
-            tiles.append(item)
+    rows = {row["code"]: row for row in departement_rows}
+    # Every metropolitan shape is drawn, so that the map keeps its outline when a filter (or
+    # an empty territory table) leaves départements out; those have no figures.
+    shapes = []
+    for code, path in paths.items():
+        row = rows.get(code) or {"code": code, "name": "", "rate": None}
+        shapes.append({**row, "band": band_of(row["rate"]), "path": path})
+    tiles = [
+        {**row, "band": band_of(row["rate"])}
+        for row in departement_rows
+        if row["code"] not in paths
+    ]
     return {
         "view_box": data["viewBox"],
         "shapes": shapes,

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from dashboard.aggregates import DaysBetween, PercentileCont, percentile_cont
+from dashboard.aggregates import DaysBetween, percentile_cont
 from engineering_requests import selectors as request_selectors
 from engineering_requests.enums import RequestState
 from engineering_requests.models import EngineeringRequest
@@ -238,76 +238,23 @@ def _delay_metrics(filters: Filters) -> list[tuple[str, object, object, Q]]:
         ),
         (
             "decision",
-            _("Du dépôt à la décision (locale ou nationale)"),
+            _("Du dépôt à la décision (réponse locale ou appui national)"),
             DaysBetween("submitted_at", Coalesce("resolved_locally_at", "decided_at")),
             local | national,
-        ),
-        (
-            "local",
-            _("Du dépôt à la réponse locale"),
-            DaysBetween("submitted_at", "resolved_locally_at"),
-            local,
-        ),
-        (
-            "national",
-            _("Du dépôt à la décision nationale"),
-            DaysBetween("submitted_at", "decided_at"),
-            national,
         ),
     ]
 
 
 PERCENTILES = [("median", 0.5), ("p90", 0.9)]
+NATIONAL_ROW = "__all__"  # key of the all-départements row in the per-group results
 
 
-def _percentile_aggregates(metrics) -> dict:
-    if connection.vendor != "postgresql":
-        return {}
-    return {
-        f"{code}_{name}": PercentileCont(expression, fraction, filter=condition)
-        for code, _label, expression, condition in metrics
-        for name, fraction in PERCENTILES
-    }
-
-
-def _percentiles_fallback(queryset, metrics, group_by: str | None = None) -> dict:
-    """SQLite only: one query for the day counts, percentiles interpolated like PostgreSQL.
-
-    Returns {group: {"<code>_<percentile>": value}} ({None: …} without group_by)."""
-    annotations = {
-        f"_{code}": Case(When(condition, then=expression))
-        for code, _label, expression, condition in metrics
-    }
-    any_metric = Q()
-    for _code, _label, _expression, condition in metrics:
-        any_metric |= condition
-    names = list(annotations)
-    columns = ([group_by] if group_by else []) + names
-    values: dict = {}
-    for row in queryset.filter(any_metric).annotate(**annotations).values_list(*columns):
-        group = row[0] if group_by else None
-        for name, value in zip(names, row[1:] if group_by else row, strict=True):
-            values.setdefault(group, {}).setdefault(name, []).append(value)
-    return {
-        group: {
-            f"{name[1:]}_{label}": percentile_cont(series.get(name, []), fraction)
-            for name in names
-            for label, fraction in PERCENTILES
-        }
-        for group, series in values.items()
-    }
-
-
-def headline(scope: Scope, filters: Filters, *, now: datetime.datetime | None = None) -> dict:
-    """Every scalar indicator in one query (two on SQLite): conditional aggregation."""
-    now = now or timezone.now()
-    queryset = filtered_requests(scope, filters)
+def _counts(queryset, filters: Filters, now) -> list[dict]:
+    """One scan, GROUP BY (département, state): every count and sum the pages show. The rows
+    (at most départements × states) are then added up for the national figures."""
     submitted = filters.in_period("submitted_at")
     escalated = filters.in_period("escalated_at")
     local, national = _decision_conditions(filters)
-    open_now = Q(state__in=OPEN_STATES, submitted_at__isnull=False)
-    metrics = _delay_metrics(filters)
-
     aggregates = {
         "submitted": Count("pk", filter=submitted),
         "local": Count("pk", filter=local),
@@ -315,63 +262,147 @@ def headline(scope: Scope, filters: Filters, *, now: datetime.datetime | None = 
         "escalated": Count("pk", filter=escalated),
         "national_amount": Sum("granted_amount", filter=national),
     }
-    for state in COUNTED_STATES:
-        aggregates[f"state_{state}"] = Count("pk", filter=submitted & Q(state=state))
     for code, _label, condition in ESCALATION_GROUNDS:
         aggregates[f"ground_{code}"] = Count("pk", filter=escalated & condition)
-    for state in OPEN_STATES:
-        for code, _label, lower, upper in AGE_BANDS:
-            band = Q(submitted_at__lte=now - datetime.timedelta(days=lower))
-            if upper is not None:
-                band &= Q(submitted_at__gt=now - datetime.timedelta(days=upper))
-            aggregates[f"backlog_{state}_{code}"] = Count(
-                "pk", filter=open_now & band & Q(state=state)
-            )
-    for code, _label, _expression, condition in metrics:
+    for code, _label, lower, upper in AGE_BANDS:
+        band = Q(state__in=OPEN_STATES, submitted_at__lte=now - datetime.timedelta(days=lower))
+        if upper is not None:
+            band &= Q(submitted_at__gt=now - datetime.timedelta(days=upper))
+        aggregates[f"band_{code}"] = Count("pk", filter=band)
+    for code, _label, _expression, condition in _delay_metrics(filters):
         aggregates[f"{code}_count"] = Count("pk", filter=condition)
-    aggregates.update(_percentile_aggregates(metrics))
+    return list(queryset.values("departement_id", "state").annotate(**aggregates).order_by())
 
-    row = queryset.aggregate(**aggregates)
-    if connection.vendor != "postgresql":
-        row.update(_percentiles_fallback(queryset, metrics).get(None, {}))
 
-    backlog_rows = [
-        {
-            "state": state,
-            "label": S(state).label,
-            "counts": [row[f"backlog_{state}_{code}"] for code, *_ in AGE_BANDS],
-        }
-        for state in OPEN_STATES
-    ]
-    for backlog_row in backlog_rows:
-        backlog_row["total"] = sum(backlog_row["counts"])
-    band_totals = [sum(r["counts"][i] for r in backlog_rows) for i in range(len(AGE_BANDS))]
+def _percentiles(queryset, filters: Filters) -> dict:
+    """Median and 90th percentile of each delay, per département and for all of them:
+    {departement_id or NATIONAL_ROW: {"review_median": …, "review_p90": …, …}}.
+
+    PostgreSQL: one scan, ``percentile_cont`` with GROUPING SETS ((département), ()).
+    SQLite: the day counts in one query, interpolated like ``percentile_cont``."""
+    metrics = _delay_metrics(filters)
+    annotations = {
+        f"{code}_days": Case(When(condition, then=expression))
+        for code, _label, expression, condition in metrics
+    }
+    any_metric = Q()
+    for _code, _label, _expression, condition in metrics:
+        any_metric |= condition
+    rows = (
+        queryset.filter(any_metric)
+        .annotate(**annotations)
+        .values("departement_id", *annotations)
+        .order_by()
+    )
+    if connection.vendor == "postgresql":
+        inner, params = rows.query.sql_with_params()
+        columns = ", ".join(
+            f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {code}_days) AS {code}_{name}"
+            for code, *_rest in metrics
+            for name, fraction in PERCENTILES
+        )
+        sql = (
+            f"SELECT departement_id, GROUPING(departement_id) AS is_total, {columns} "  # noqa: S608
+            f"FROM ({inner}) AS delays GROUP BY GROUPING SETS ((departement_id), ())"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column.name for column in cursor.description]
+            result = {}
+            for values in cursor.fetchall():
+                row = dict(zip(names, values, strict=True))
+                key = NATIONAL_ROW if row.pop("is_total") else row["departement_id"]
+                row.pop("departement_id")
+                result[key] = row
+            return result
+    series: dict = {}
+    for row in rows:
+        for group in (row["departement_id"], NATIONAL_ROW):
+            for name in annotations:
+                series.setdefault(group, {}).setdefault(name, []).append(row[name])
     return {
-        "submitted": row["submitted"],
-        "local": row["local"],
-        "national": row["national"],
-        "decided": row["local"] + row["national"],
-        "rate": rate(row["local"], row["national"]),
+        group: {
+            f"{name.removesuffix('_days')}_{label}": percentile_cont(values[name], fraction)
+            for name in annotations
+            for label, fraction in PERCENTILES
+        }
+        for group, values in series.items()
+    }
+
+
+@dataclass
+class Figures:
+    """The counts and delays of a page: national totals and one entry per département."""
+
+    headline: dict
+    per_departement: dict  # departement_id → summed counts and delays
+
+
+def figures(scope: Scope, filters: Filters, *, now: datetime.datetime | None = None) -> Figures:
+    """Two queries (the counts, the percentiles) for the key figures, the by-state, grounds,
+    backlog and delays blocks, and the département table."""
+    now = now or timezone.now()
+    queryset = filtered_requests(scope, filters)
+    count_rows = _counts(queryset, filters, now)
+    percentiles = _percentiles(queryset, filters)
+    summed_keys = [key for key in (count_rows[0] if count_rows else {}) if key not in (
+        "departement_id", "state")]  # fmt: skip
+
+    def add(rows) -> dict:
+        total = dict.fromkeys(summed_keys, 0)
+        for row in rows:
+            for key in summed_keys:
+                total[key] += row[key] or 0
+        return total
+
+    per_departement: dict = {}
+    for row in count_rows:
+        per_departement.setdefault(row["departement_id"], []).append(row)
+    per_departement = {
+        dep_id: {**add(rows), **percentiles.get(dep_id, {})}
+        for dep_id, rows in per_departement.items()
+    }
+    total = add(count_rows)
+    national_delays = percentiles.get(NATIONAL_ROW, {})
+    by_state = dict.fromkeys(COUNTED_STATES, 0)
+    backlog = {state: [0] * len(AGE_BANDS) for state in OPEN_STATES}
+    for row in count_rows:
+        by_state[row["state"]] += row["submitted"]
+        if row["state"] in backlog:
+            for index, (code, *_rest) in enumerate(AGE_BANDS):
+                backlog[row["state"]][index] += row[f"band_{code}"]
+    local, national = total.get("local", 0), total.get("national", 0)
+    backlog_rows = [
+        {"state": state, "label": S(state).label, "counts": counts, "total": sum(counts)}
+        for state, counts in backlog.items()
+    ]
+    band_totals = [sum(r["counts"][i] for r in backlog_rows) for i in range(len(AGE_BANDS))]
+    headline_figures = {
+        "submitted": total.get("submitted", 0),
+        "local": local,
+        "national": national,
+        "decided": local + national,
+        "rate": rate(local, national),
         "target": TARGET_RATE,
-        "escalated": row["escalated"],
-        "national_amount": row["national_amount"] or Decimal(0),
+        "escalated": total.get("escalated", 0),
+        "national_amount": total.get("national_amount") or Decimal(0),
         "by_state": [
-            {"state": state, "label": S(state).label, "count": row[f"state_{state}"]}
-            for state in COUNTED_STATES
+            {"state": state, "label": S(state).label, "count": count}
+            for state, count in by_state.items()
         ],
         "grounds": [
-            {"code": code, "label": label, "count": row[f"ground_{code}"]}
+            {"code": code, "label": label, "count": total.get(f"ground_{code}", 0)}
             for code, label, _condition in ESCALATION_GROUNDS
         ],
         "delays": [
             {
                 "code": code,
                 "label": label,
-                "count": row[f"{code}_count"],
-                "median": row.get(f"{code}_median"),
-                "p90": row.get(f"{code}_p90"),
+                "count": total.get(f"{code}_count", 0),
+                "median": national_delays.get(f"{code}_median"),
+                "p90": national_delays.get(f"{code}_p90"),
             }
-            for code, label, _expression, _condition in metrics
+            for code, label, _expression, _condition in _delay_metrics(filters)
         ],
         "backlog": {
             "bands": [label for _code, label, *_ in AGE_BANDS],
@@ -380,6 +411,11 @@ def headline(scope: Scope, filters: Filters, *, now: datetime.datetime | None = 
             "total": sum(band_totals),
         },
     }
+    return Figures(headline=headline_figures, per_departement=per_departement)
+
+
+def headline(scope: Scope, filters: Filters, *, now: datetime.datetime | None = None) -> dict:
+    return figures(scope, filters, now=now).headline
 
 
 def national_decisions(scope: Scope, filters: Filters) -> dict:
@@ -433,36 +469,18 @@ DEPARTEMENT_SORTS = {
 }
 
 
-def by_departement(
-    scope: Scope, filters: Filters, departements, *, sort: str = "code", descending=False
+def departement_rows(
+    figures_: Figures, filters: Filters, departements, *, sort: str = "code", descending=False
 ) -> list[dict]:
-    """One row per département of the scope (those without requests show zeros): one GROUP BY
-    query (two on SQLite)."""
-    queryset = filtered_requests(scope, filters)
-    local, national = _decision_conditions(filters)
-    metrics = [m for m in _delay_metrics(filters) if m[0] in ("review", "decision")]
-    aggregates = {
-        "submitted": Count("pk", filter=filters.in_period("submitted_at")),
-        "local": Count("pk", filter=local),
-        "national": Count("pk", filter=national),
-        "open": Count("pk", filter=Q(state__in=OPEN_STATES)),
-        **_percentile_aggregates(metrics),
-    }
-    grouped = {
-        row["departement_id"]: row
-        for row in queryset.values("departement_id").annotate(**aggregates).order_by()
-    }
-    if connection.vendor != "postgresql":
-        for dep_id, values in _percentiles_fallback(queryset, metrics, "departement_id").items():
-            grouped.setdefault(dep_id, {}).update(values)
-
+    """One row per département of the scope (those without requests show zeros), sorted on
+    the server. Rows without a value for the sort key (no decision yet) always come last."""
     if filters.departement_id:
         departements = [d for d in departements if d.pk == filters.departement_id]
     if filters.region_id:
         departements = [d for d in departements if d.region_id == filters.region_id]
     rows = []
     for dep in departements:
-        row = grouped.get(dep.pk, {})
+        row = figures_.per_departement.get(dep.pk, {})
         local_count, national_count = row.get("local", 0), row.get("national", 0)
         rows.append(
             {
@@ -475,17 +493,24 @@ def by_departement(
                 "national": national_count,
                 "decided": local_count + national_count,
                 "rate": rate(local_count, national_count),
-                "open": row.get("open", 0),
+                "open": sum(row.get(f"band_{code}", 0) for code, *_rest in AGE_BANDS),
                 "review_median": row.get("review_median"),
                 "decision_median": row.get("decision_median"),
             }
         )
     key = DEPARTEMENT_SORTS.get(sort, DEPARTEMENT_SORTS["code"])
-    # Rows without a value (no decision yet) always come last, whatever the direction.
     present = [r for r in rows if key(r) is not None]
     missing = [r for r in rows if key(r) is None]
     present.sort(key=lambda r: (key(r), r["code"]), reverse=descending)
     return present + missing
+
+
+def by_departement(
+    scope: Scope, filters: Filters, departements, *, sort: str = "code", descending=False
+) -> list[dict]:
+    return departement_rows(
+        figures(scope, filters), filters, departements, sort=sort, descending=descending
+    )
 
 
 def _month_start(day: datetime.date, months_back: int = 0) -> datetime.date:
@@ -566,13 +591,14 @@ def dashboard(
     now: datetime.datetime | None = None,
 ) -> Dashboard:
     now = now or timezone.now()
+    figures_ = figures(scope, filters, now=now)
     return Dashboard(
         scope=scope,
         filters=filters,
-        headline=headline(scope, filters, now=now),
+        headline=figures_.headline,
         decisions=national_decisions(scope, filters),
-        departements=by_departement(
-            scope, filters, reference.departements, sort=sort, descending=descending
+        departements=departement_rows(
+            figures_, filters, reference.departements, sort=sort, descending=descending
         ),
         trend=monthly_trend(scope, filters, today=timezone.localdate(now)),
     )
