@@ -25,12 +25,14 @@ Drafts are never counted: they are not requests yet.
 """
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -581,6 +583,32 @@ class Dashboard:
     trend: list
 
 
+CACHE_SECONDS = 120
+CACHE_PREFIX = "dashboard:v1"
+
+
+def data_version() -> str:
+    """Changes with every transition (services stamp ``last_transition_at``): cached figures
+    are reused only while no request has moved. Indexed, so it costs one index probe."""
+    latest = EngineeringRequest.objects.aggregate(latest=Max("last_transition_at"))["latest"]
+    return latest.isoformat() if latest else "empty"
+
+
+def _cache_key(scope: Scope, filters: Filters, version: str, now: datetime.datetime) -> str:
+    # The backlog's age bands move with time: the minute is part of the key.
+    parts = [scope.kind, scope.departement_ids, filters, version, now.strftime("%Y%m%d%H%M")]
+    return f"{CACHE_PREFIX}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _compute(scope: Scope, filters: Filters, now: datetime.datetime) -> tuple:
+    """The five aggregate queries."""
+    return (
+        figures(scope, filters, now=now),
+        national_decisions(scope, filters),
+        monthly_trend(scope, filters, today=timezone.localdate(now)),
+    )
+
+
 def dashboard(
     scope: Scope,
     filters: Filters,
@@ -590,15 +618,22 @@ def dashboard(
     descending: bool = False,
     now: datetime.datetime | None = None,
 ) -> Dashboard:
+    """Everything a dashboard page shows. The aggregates are cached for a short while, keyed
+    by the scope, the filters and ``data_version()``: a change to any request is seen at once."""
     now = now or timezone.now()
-    figures_ = figures(scope, filters, now=now)
+    key = _cache_key(scope, filters, data_version(), now)
+    computed = cache.get(key)
+    if computed is None:
+        computed = _compute(scope, filters, now)
+        cache.set(key, computed, CACHE_SECONDS)
+    figures_, decisions, trend = computed
     return Dashboard(
         scope=scope,
         filters=filters,
         headline=figures_.headline,
-        decisions=national_decisions(scope, filters),
+        decisions=decisions,
         departements=departement_rows(
             figures_, filters, reference.departements, sort=sort, descending=descending
         ),
-        trend=monthly_trend(scope, filters, today=timezone.localdate(now)),
+        trend=trend,
     )

@@ -243,3 +243,17 @@ def test_each_page_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(15):
         response = client.get(url, {"domaine": data.theme.code, "du": "2020-01-01"})
     assert response.status_code == 200
+
+
+def test_cached_figures_follow_every_transition_at_once(client, data):
+    """Figures are cached briefly, keyed by the latest transition: a new decision shows."""
+    client.force_login(data.national)
+    assert rate_on_page(client.get(KPI).content.decode()) == "71,4 %"
+    assert rate_on_page(client.get(KPI).content.decode()) == "71,4 %"  # from the cache
+    in_review = EngineeringRequest.objects.get(state=S.IN_REVIEW)
+    now = timezone.now()
+    # As services.resolve_locally would leave it (the workflow is tested elsewhere).
+    EngineeringRequest.objects.filter(pk=in_review.pk).update(
+        state=S.LOCAL_SUPPORT, resolved_locally_at=now, last_transition_at=now
+    )
+    assert rate_on_page(client.get(KPI).content.decode()) == "75,0 %"  # 6 / 8
