@@ -1,5 +1,7 @@
 """What the templates and the chart script need, shaped from the indicators (no query)."""
 
+import textwrap
+
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -26,6 +28,11 @@ def sort_links(query, sort: str, descending: bool) -> dict:
     return links
 
 
+def _lines(label) -> list[str]:
+    """Long axis labels on several lines (Chart.js draws a list as lines), never cut."""
+    return textwrap.wrap(str(label), 30) or [""]
+
+
 def chart_data(data) -> dict:
     """Plain JSON for ``json_script``: labels and series of every chart."""
     headline, decisions = data.headline, data.decisions
@@ -46,17 +53,17 @@ def chart_data(data) -> dict:
             },
         },
         "states": {
-            "labels": [str(s["label"]) for s in headline["by_state"]],
+            "labels": [_lines(s["label"]) for s in headline["by_state"]],
             "values": [s["count"] for s in headline["by_state"]],
             "series": _("Demandes"),
         },
         "grounds": {
-            "labels": [str(g["label"]) for g in headline["grounds"]],
+            "labels": [_lines(g["label"]) for g in headline["grounds"]],
             "values": [g["count"] for g in headline["grounds"]],
             "series": _("Demandes transmises"),
         },
         "instruments": {
-            "labels": [str(i["label"]) for i in decisions["by_instrument"]],
+            "labels": [_lines(i["label"]) for i in decisions["by_instrument"]],
             "values": [i["count"] for i in decisions["by_instrument"]],
             "series": _("Appuis accordés"),
         },
