@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= anct_portal.settings
 
-.PHONY: run test venv lint format messages migrate data territories-data clean
+.PHONY: run test venv lint format messages migrate data territories-data dashboard-assets bench-dashboard clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
@@ -47,6 +47,15 @@ format: venv
 # Rebuilds the committed territories data file from the official npm package (needs npm).
 territories-data: venv
 	$(BIN)/python scripts/build_territories.py
+
+# Rebuilds the dashboard's vendored Chart.js and département map from pinned npm packages.
+dashboard-assets: venv
+	$(BIN)/python scripts/vendor_dashboard_assets.py
+
+# Times the dashboard pages on 200,000 generated requests (needs PostgreSQL; drops BENCH_DB).
+BENCH_DB ?= postgres://postgres@127.0.0.1:5432/anct_bench_dashboard
+bench-dashboard: venv
+	$(BIN)/python scripts/bench_dashboard.py --database-url $(BENCH_DB)
 
 clean:
 	rm -rf $(VENV) var

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 class MenuEntry:
     url_name: str
     label: str
-    # None: everyone; "authenticated": signed-in users only.
+    # None: everyone; "authenticated": signed-in users only; "staff": delegates and national
+    # staff (is_staff, so that the menu runs no query).
     audience: str | None = None
 
 
@@ -19,14 +20,19 @@ MAIN_MENU: list[MenuEntry] = [
     MenuEntry("programmes:programme_list", _("Programmes et contrats")),
     MenuEntry("programmes:domain_list", _("Domaines prioritaires")),
     MenuEntry("programmes:territory_search", _("Ma commune")),
+    MenuEntry("dashboard:public", _("Statistiques")),
+    MenuEntry("dashboard:kpi", _("Tableau de bord"), audience="staff"),
 ]
 
 
 def menu_for(request) -> list[dict]:
     items = []
     authenticated = getattr(getattr(request, "user", None), "is_authenticated", False)
+    staff = authenticated and getattr(request.user, "is_staff", False)
     for entry in MAIN_MENU:
         if entry.audience == "authenticated" and not authenticated:
+            continue
+        if entry.audience == "staff" and not staff:
             continue
         try:
             url = reverse(entry.url_name)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "programmes",
     "engineering_requests",
     "notifications",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("demandes/", include("engineering_requests.urls")),
     path("", include("programmes.urls")),
+    path("", include("dashboard.urls")),
 ]
