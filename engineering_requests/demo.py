@@ -117,25 +117,44 @@ def _collectivity(code: str) -> Collectivity:
     return collectivity
 
 
-def _backdate(engineering_request: EngineeringRequest, days: float) -> None:
-    """Move a freshly made history into the past, keeping its order, so that the demo shows
-    requests of various ages. Demo seeding only: the services always stamp the present."""
-    shift = datetime.timedelta(days=days)
-    fields = [
-        "created_at", "submitted_at", "review_started_at", "info_requested_at",
-        "info_provided_at", "resolved_locally_at", "escalated_at", "decided_at",
-        "referred_back_at", "declined_at", "withdrawn_at", "completed_at", "last_transition_at",
-    ]  # fmt: skip
-    updates = {
-        name: getattr(engineering_request, name) - shift
-        for name in fields
-        if getattr(engineering_request, name) is not None
-    }
+MILESTONE_OF = {
+    "submit": "submitted_at",
+    "start_review": "review_started_at",
+    "request_info": "info_requested_at",
+    "provide_info": "info_provided_at",
+    "resolve_locally": "resolved_locally_at",
+    "escalate": "escalated_at",
+    "approve_national": "decided_at",
+    "refer_back": "referred_back_at",
+    "decline": "declined_at",
+    "withdraw": "withdrawn_at",
+    "complete": "completed_at",
+}
+
+
+def _spread_history(engineering_request: EngineeringRequest, *, age_days: float, rng) -> None:
+    """Spread a freshly made history over the past, a few days between steps, so that the
+    demo shows requests of various ages and realistic delays. Demo seeding only: the
+    services always stamp the present."""
+    logs = list(TransitionLog.objects.filter(engineering_request=engineering_request))
+    gaps = [datetime.timedelta(days=rng.uniform(0.5, 12)) for _ in logs]
+    moment = timezone.now() - datetime.timedelta(days=age_days) - sum(gaps, datetime.timedelta())
+    updates = {"created_at": moment}
+    times = []
+    for log, gap in zip(logs, gaps, strict=True):
+        moment += gap
+        times.append(moment)
+        TransitionLog.objects.filter(pk=log.pk).update(created_at=moment)
+        updates[MILESTONE_OF[log.transition]] = moment
+    updates["last_transition_at"] = moment
     EngineeringRequest.objects.filter(pk=engineering_request.pk).update(**updates)
-    for log in TransitionLog.objects.filter(engineering_request=engineering_request):
-        TransitionLog.objects.filter(pk=log.pk).update(created_at=log.created_at - shift)
+    # Messages were written with their transition: give them the same moment.
     for message in RequestMessage.objects.filter(engineering_request=engineering_request):
-        RequestMessage.objects.filter(pk=message.pk).update(created_at=message.created_at - shift)
+        earlier = [
+            t for log, t in zip(logs, times, strict=True) if log.created_at <= message.created_at
+        ]
+        when = earlier[-1] if earlier else updates["created_at"]
+        RequestMessage.objects.filter(pk=message.pk).update(created_at=when)
 
 
 def _walk(side: Side, national: User, state: str, index: int, rng: random.Random):
@@ -283,6 +302,6 @@ def create_demo_data(*, password: str) -> dict:
             for index, state in enumerate(states):
                 request = _walk(side, national, state, index, rng)
                 # The first requests of each list are the freshest (e.g. the ready draft).
-                _backdate(request, days=index * 9 + rng.random() * 5)
+                _spread_history(request, age_days=index * 6 + rng.random() * 3, rng=rng)
                 created += 1
     return {"accounts": len(ACCOUNTS), "requests_created": created}
