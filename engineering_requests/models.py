@@ -198,6 +198,8 @@ class EngineeringRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model)
             # National queue and dashboards.
             models.Index(fields=["state", "escalated_at"], name="request_state_escalated_idx"),
             models.Index(fields=["state", "-submitted_at"], name="request_state_submitted_idx"),
+            # The national change list: every submitted request, newest first, paged by LIMIT.
+            models.Index(fields=["-submitted_at", "-id"], name="request_submitted_idx"),
             # Officials' "Mes demandes".
             models.Index(
                 fields=["collectivity", "-last_transition_at"], name="request_collectivity_idx"
@@ -493,3 +495,13 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class EscalatedRequest(EngineeringRequest):
+    """The national queue in the admin: the same rows, listed as escalations awaiting a
+    decision (a proxy, so that it has its own admin page and URL)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("transmission en attente de décision")
+        verbose_name_plural = _("file nationale : transmissions en attente de décision")

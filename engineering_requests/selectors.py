@@ -51,3 +51,31 @@ def attachments_for(engineering_request, user):
     if not is_staff_for(engineering_request, user):
         queryset = queryset.filter(is_internal=False)
     return queryset.order_by("created_at", "pk")
+
+
+def backoffice_visible_to(user) -> QuerySet[EngineeringRequest]:
+    """The requests this user works on in the admin: the State-staff part of ``visible_to``,
+    limited to requests actually submitted (a draft withdrawn before submission never reached
+    anyone).
+
+    Delegates: the submitted requests of their départements; national staff: every submitted
+    request; anyone else (officials, local contacts): nothing, even for requests they see on
+    the portal. Superusers without a role see every submitted request, read-only, for support
+    (the services still refuse them any action).
+
+    Written as its own simple condition rather than ``visible_to(user).filter(...)``: the OR of
+    every role in ``visible_to`` hides the département from PostgreSQL's estimates and turns a
+    0.4 ms indexed page into a 15 ms sort (200,000 rows). A test checks it is a subset.
+    """
+    queryset = EngineeringRequest.objects.filter(submitted_at__isnull=False).exclude(
+        state=RequestState.DRAFT
+    )
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
+        return queryset.none()
+    if roles.is_national_staff(user):
+        return queryset
+    if departement_ids := roles.departement_ids(user):
+        return queryset.filter(departement_id__in=departement_ids)
+    if user.is_superuser:
+        return queryset
+    return queryset.none()

@@ -1,0 +1,63 @@
+"""Small renderings shared by the admin pages: state badges, ages, excerpts. None queries."""
+
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from engineering_requests.enums import RequestState
+
+
+def state_badge(state: str) -> str:
+    try:
+        label = RequestState(state).label
+    except ValueError:
+        label = state
+    # The colour comes from the CSS class (engineering_requests/admin.css), not from a query.
+    return format_html('<span class="request-state request-state--{}">{}</span>', state, label)
+
+
+def days_since(moment) -> int | None:
+    if moment is None:
+        return None
+    return max(0, (timezone.now() - moment).days)
+
+
+def age_label(moment) -> str:
+    days = days_since(moment)
+    if days is None:
+        return "–"
+    return ngettext("%(days)d jour", "%(days)d jours", days) % {"days": days}
+
+
+def excerpt(text: str, length: int = 160) -> str:
+    return Truncator(" ".join((text or "").split())).chars(length)
+
+
+def escalation_grounds(engineering_request) -> list[str]:
+    grounds = []
+    if engineering_request.claims_fragility_and_lack_of_resources:
+        grounds.append(_("Fragilité et ressources locales insuffisantes"))
+    elif engineering_request.fragility_rationale.strip():
+        grounds.append(_("Fragilité"))
+    elif engineering_request.insufficient_resources_rationale.strip():
+        grounds.append(_("Ressources locales insuffisantes"))
+    if engineering_request.claims_innovative_or_complex:
+        grounds.append(_("Projet innovant ou complexe"))
+    return grounds
+
+
+def escalation_flags(engineering_request) -> list[str]:
+    flags = []
+    if engineering_request.rare_expertise:
+        flags.append(_("Expertise rare"))
+    if engineering_request.national_scope:
+        flags.append(_("Envergure nationale"))
+    return flags
+
+
+def tag_list(values, css_class: str = "request-tag") -> str:
+    if not values:
+        return "–"
+    return format_html_join(" ", '<span class="{}">{}</span>', ((css_class, v) for v in values))

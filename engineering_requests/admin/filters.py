@@ -1,0 +1,199 @@
+"""Change-list filters whose choices come from enums or small reference tables.
+
+A stock ``list_filter`` on a field runs ``SELECT DISTINCT`` over the requests to build its
+choices (DESIGN §8); these never read the requests table to list choices.
+"""
+
+import datetime
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from engineering_requests.enums import RequestState
+from engineering_requests.models import EngineeringRequest
+from programmes.enums import InterventionForm
+from programmes.models import PriorityDomain, Programme
+from territories.models import Departement
+
+
+class _ChoiceFilter(admin.SimpleListFilter):
+    """A filter on a value among fixed choices; subclasses say how a value filters."""
+
+    def lookups(self, request, model_admin):
+        return self.options
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        valid = {str(key) for key, _label in self.lookup_choices}
+        if value not in valid:
+            return queryset.none()
+        return queryset.filter(self.condition(value))
+
+    def condition(self, value) -> Q:
+        raise NotImplementedError
+
+
+class StateFilter(_ChoiceFilter):
+    title = _("statut")
+    parameter_name = "statut"
+
+    @property
+    def options(self):
+        return [(s.value, s.label) for s in RequestState if s != RequestState.DRAFT]
+
+    def condition(self, value):
+        return Q(state=value)
+
+
+class DepartementFilter(_ChoiceFilter):
+    """The user's own départements only (all of them for national staff)."""
+
+    title = _("département")
+    parameter_name = "departement"
+
+    def lookups(self, request, model_admin):
+        user = request.user
+        if roles.is_national_staff(user) or user.is_superuser:
+            departements = Departement.objects.all()
+        else:
+            ids = roles.departement_ids(user)
+            if len(ids) < 2:
+                return []  # nothing to choose: the filter is not shown
+            departements = Departement.objects.filter(pk__in=ids)
+        return [(d.pk, f"{d.code} – {d.name}") for d in departements.order_by("code")]
+
+    def queryset(self, request, queryset):
+        # Checked against the number's form only: the queryset is already scoped, so a
+        # département outside the user's scope simply gives nothing.
+        value = self.value()
+        if value is None:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(departement_id=int(value))
+
+
+class DomainFilter(_ChoiceFilter):
+    title = _("domaine prioritaire")
+    parameter_name = "domaine"
+
+    def lookups(self, request, model_admin):
+        domains = PriorityDomain.objects.only("pk", "name", "parent_id").order_by(
+            "parent__position", "parent_id", "position", "name"
+        )
+        return [(d.pk, d.name) for d in domains]
+
+    def condition(self, value):
+        # EXISTS rather than a join: no duplicate rows, no DISTINCT.
+        through = EngineeringRequest.domains.through
+        return Q(
+            Exists(
+                through.objects.filter(
+                    engineeringrequest_id=OuterRef("pk"), prioritydomain_id=value
+                )
+            )
+        )
+
+
+class ProgrammeFilter(_ChoiceFilter):
+    title = _("programme")
+    parameter_name = "programme"
+
+    def lookups(self, request, model_admin):
+        return [(p.pk, p.name) for p in Programme.objects.only("pk", "name")]
+
+    def condition(self, value):
+        return Q(programme_id=value)
+
+
+class InterventionFormFilter(_ChoiceFilter):
+    title = _("forme d'intervention")
+    parameter_name = "forme"
+    options = InterventionForm.choices
+
+    def condition(self, value):
+        return Q(intervention_form=value)
+
+
+class EscalationGroundFilter(_ChoiceFilter):
+    title = _("justification de la transmission")
+    parameter_name = "motif"
+    options = [
+        ("fragility", _("Fragilité et ressources locales insuffisantes")),
+        ("innovative", _("Projet innovant ou complexe")),
+        ("rare_expertise", _("Expertise rare")),
+        ("national_scope", _("Envergure nationale")),
+    ]
+
+    def condition(self, value):
+        return {
+            "fragility": ~Q(fragility_rationale="") & ~Q(insufficient_resources_rationale=""),
+            "innovative": ~Q(innovative_rationale=""),
+            "rare_expertise": Q(rare_expertise=True),
+            "national_scope": Q(national_scope=True),
+        }[value]
+
+
+def waiting_for(user) -> Q:
+    """Requests on which this user is expected to act now.
+
+    Delegates: newly submitted requests, and requests back in review after the official's
+    answer or a referral by ANCT. National staff: escalations awaiting their decision.
+    """
+    condition = Q(pk__in=[])
+    if roles.is_delegate(user):
+        back_in_review = Q(state=RequestState.IN_REVIEW) & (
+            Q(info_provided_at__isnull=False) | Q(referred_back_at__isnull=False)
+        )
+        condition |= Q(departement_id__in=roles.departement_ids(user)) & (
+            Q(state=RequestState.SUBMITTED) | back_in_review
+        )
+    if roles.is_national_staff(user):
+        condition |= Q(state=RequestState.ESCALATED)
+    return condition
+
+
+class WaitingForMeFilter(_ChoiceFilter):
+    title = _("à traiter")
+    parameter_name = "a_traiter"
+    options = [("moi", _("En attente de mon action"))]
+
+    def lookups(self, request, model_admin):
+        return self.options if roles.is_staff_role(request.user) else []
+
+    def queryset(self, request, queryset):
+        if self.value() == "moi":
+            return queryset.filter(waiting_for(request.user))
+        return super().queryset(request, queryset)
+
+
+AGE_BANDS = [
+    # value, label, minimum days, maximum days (exclusive)
+    ("0-7", _("Moins de 7 jours"), 0, 7),
+    ("7-30", _("7 à 30 jours"), 7, 30),
+    ("30-90", _("30 à 90 jours"), 30, 90),
+    ("90+", _("Plus de 90 jours"), 90, None),
+]
+
+
+class AgeFilter(_ChoiceFilter):
+    """Age since submission, as ranges of ``submitted_at`` (indexed with the département)."""
+
+    title = _("ancienneté du dépôt")
+    parameter_name = "anciennete"
+    options = [(value, label) for value, label, _min, _max in AGE_BANDS]
+
+    def condition(self, value):
+        now = timezone.now()
+        for band, _label, minimum, maximum in AGE_BANDS:
+            if band == value:
+                condition = Q(submitted_at__lte=now - datetime.timedelta(days=minimum))
+                if maximum is not None:
+                    condition &= Q(submitted_at__gt=now - datetime.timedelta(days=maximum))
+                return condition
+        return Q(pk__in=[])

@@ -1,0 +1,182 @@
+"""Forms of the admin actions. They only parse what the user typed: every rule of the workflow
+(what a transition must carry, who may act) is checked by the services, whose field-level
+errors are put back on these forms."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from engineering_requests.enums import RequestState
+from programmes.enums import NationalInstrument
+from programmes.models import LocalProvider, Operator
+from territories.models import Departement
+
+TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 80})
+
+
+class TransitionForm(forms.Form):
+    """Base: carries the state the page showed, so that a concurrent change is detected."""
+
+    seen_state = forms.ChoiceField(choices=RequestState.choices, widget=forms.HiddenInput)
+
+    def __init__(self, *args, engineering_request, **kwargs):
+        self.engineering_request = engineering_request
+        kwargs.setdefault("initial", {}).setdefault("seen_state", engineering_request.state)
+        super().__init__(*args, **kwargs)
+
+    def service_kwargs(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "seen_state"}
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Show a service's ``ValidationError`` on the matching fields."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, messages in error.message_dict.items():
+            target = field if field in self.fields else None
+            for message in messages:
+                self.add_error(target, message)
+
+
+class StartReviewForm(TransitionForm):
+    pass
+
+
+class RequestInfoForm(TransitionForm):
+    message = forms.CharField(
+        label=_("Message à la collectivité"),
+        widget=TEXTAREA,
+        required=False,
+        help_text=_("Ce qui manque pour instruire la demande ; la collectivité le reçoit."),
+    )
+
+
+class ResolveLocallyForm(TransitionForm):
+    provider = forms.ModelChoiceField(
+        label=_("Acteur de l'annuaire local"),
+        queryset=LocalProvider.objects.none(),
+        required=False,
+        help_text=_(
+            "Choisir un acteur de l'annuaire du département remplit les champs laissés vides "
+            "ci-dessous avec ses coordonnées."
+        ),
+    )
+    contact_name = forms.CharField(label=_("Interlocuteur unique (nom)"), required=False)
+    contact_organisation = forms.CharField(label=_("Organisme"), required=False)
+    contact_email = forms.CharField(label=_("E-mail de l'interlocuteur"), required=False)
+    comment = forms.CharField(label=_("Commentaire (facultatif)"), widget=TEXTAREA, required=False)
+
+    def __init__(self, *args, engineering_request, **kwargs):
+        super().__init__(*args, engineering_request=engineering_request, **kwargs)
+        self.fields["provider"].queryset = LocalProvider.objects.filter(
+            departement_id=engineering_request.departement_id, is_active=True
+        ).order_by("name")
+
+
+class EscalateForm(TransitionForm):
+    fragility = forms.CharField(
+        label=_("Fragilité de la collectivité"), widget=TEXTAREA, required=False
+    )
+    insufficient_local_resources = forms.CharField(
+        label=_("Insuffisance des ressources locales"), widget=TEXTAREA, required=False
+    )
+    innovative_or_complex = forms.CharField(
+        label=_("Caractère innovant ou complexe du projet"), widget=TEXTAREA, required=False
+    )
+    rare_expertise = forms.BooleanField(label=_("Expertise rare"), required=False)
+    national_scope = forms.BooleanField(label=_("Projet d'envergure nationale"), required=False)
+
+    help_text = _(
+        "Justifiez soit la fragilité de la collectivité ET l'insuffisance des ressources "
+        "locales, soit le caractère innovant ou complexe du projet, par un texte pour chaque "
+        "motif invoqué."
+    )
+
+
+class ApproveNationalForm(TransitionForm):
+    instrument = forms.ChoiceField(
+        label=_("Instrument national"),
+        choices=[("", "---------"), *NationalInstrument.choices],
+        required=False,
+    )
+    operator = forms.ModelChoiceField(
+        label=_("Opérateur (convention-cadre)"),
+        queryset=Operator.objects.order_by("name"),
+        required=False,
+    )
+    amount = forms.DecimalField(
+        label=_("Montant accordé (€, pour des crédits)"),
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        localize=True,
+    )
+    comment = forms.CharField(label=_("Commentaire"), widget=TEXTAREA, required=False)
+
+
+class ReasonForm(TransitionForm):
+    reason = forms.CharField(label=_("Motif"), widget=TEXTAREA, required=False)
+
+
+class ReferBackForm(ReasonForm):
+    reason = forms.CharField(
+        label=_("Motif du renvoi au département"),
+        widget=TEXTAREA,
+        required=False,
+        help_text=_("Le délégué territorial le lit pour reprendre l'instruction."),
+    )
+
+
+class DeclineForm(ReasonForm):
+    reason = forms.CharField(
+        label=_("Motif de non-retenue"),
+        widget=TEXTAREA,
+        required=False,
+        help_text=_("La collectivité le reçoit."),
+    )
+
+
+class CompleteForm(TransitionForm):
+    outcome = forms.CharField(label=_("Bilan de l'accompagnement"), widget=TEXTAREA, required=False)
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=TEXTAREA, required=False)
+    internal = forms.BooleanField(
+        label=_("Note interne (jamais montrée à la collectivité)"), required=False
+    )
+    file = forms.FileField(label=_("Pièce jointe (facultative)"), required=False)
+
+
+class ComiteReportForm(forms.Form):
+    departement = forms.ModelChoiceField(
+        label=_("Département"), queryset=Departement.objects.none(), empty_label=None
+    )
+    start = forms.DateField(label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if roles.is_national_staff(user) or user.is_superuser:
+            departements = Departement.objects.all()
+        else:
+            departements = Departement.objects.filter(pk__in=roles.departement_ids(user))
+        self.fields["departement"].queryset = departements.order_by("code")
+
+    @staticmethod
+    def default_period():
+        """The current quarter up to today."""
+        today = timezone.localdate()
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        return today.replace(month=first_month, day=1), today
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            raise ValidationError({"end": _("La fin de la période précède son début.")})
+        if start and end and (end - start).days > 3 * 366:
+            raise ValidationError({"end": _("La période ne peut dépasser trois ans.")})
+        return cleaned

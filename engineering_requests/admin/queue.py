@@ -1,0 +1,134 @@
+"""The national queue: escalations awaiting a decision, oldest first, with their justification
+readable in the list, so that national staff can sort their work without opening each one."""
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from engineering_requests.admin import filters
+from engineering_requests.admin.access import is_backoffice_user
+from engineering_requests.admin.changelist import NextPageChangeList
+from engineering_requests.admin.display import (
+    age_label,
+    escalation_flags,
+    escalation_grounds,
+    excerpt,
+    tag_list,
+)
+from engineering_requests.admin.requests import BackofficeRequestAdminMixin
+from engineering_requests.enums import RequestState
+from engineering_requests.models import EscalatedRequest
+
+
+def _is_national(user) -> bool:
+    return is_backoffice_user(user) and (roles.is_national_staff(user) or user.is_superuser)
+
+
+@admin.register(EscalatedRequest)
+class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "reference_link",
+        "collectivity_name",
+        "departement_code",
+        "escalated_on",
+        "waiting",
+        "grounds",
+        "justification",
+        "flags",
+        "delegate_name",
+    )
+    list_display_links = None
+    list_select_related = ("collectivity", "departement", "assigned_delegate")
+    list_filter = (filters.DepartementFilter, filters.EscalationGroundFilter)
+    search_fields = ("reference", "title", "collectivity__name", "collectivity__code")
+    search_help_text = _("Référence, intitulé, nom ou code INSEE de la collectivité.")
+    ordering = ("escalated_at", "pk")
+    sortable_by = ()
+    list_per_page = 50
+    actions = None
+
+    class Media:
+        css = {"all": ("engineering_requests/admin.css",)}
+
+    def has_module_permission(self, request):
+        return _is_national(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_national(request.user) and super().has_view_permission(request, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(state=RequestState.ESCALATED)
+
+    def get_changelist(self, request, **kwargs):
+        return NextPageChangeList
+
+    def _request_url(self, obj, view="change"):
+        return reverse(f"admin:engineering_requests_engineeringrequest_{view}", args=[obj.pk])
+
+    # The queue only lists; a request opens on its own page, where the decisions are taken.
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        return HttpResponseRedirect(self._request_url(obj))
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        return HttpResponseRedirect(self._request_url(obj, "history"))
+
+    @admin.display(description=_("référence"))
+    def reference_link(self, obj):
+        return format_html(
+            '<a href="{}"><strong>{}</strong></a><br><span class="quiet">{}</span>',
+            self._request_url(obj),
+            obj.reference,
+            excerpt(obj.title, 80),
+        )
+
+    @admin.display(description=_("collectivité"))
+    def collectivity_name(self, obj):
+        return obj.collectivity.name
+
+    @admin.display(description=_("dép."))
+    def departement_code(self, obj):
+        return obj.departement.code
+
+    @admin.display(description=_("transmise le"))
+    def escalated_on(self, obj):
+        return format_html("{:%d/%m/%Y}", obj.escalated_at) if obj.escalated_at else "–"
+
+    @admin.display(description=_("en attente depuis"))
+    def waiting(self, obj):
+        return age_label(obj.escalated_at)
+
+    @admin.display(description=_("motifs"))
+    def grounds(self, obj):
+        return tag_list(escalation_grounds(obj))
+
+    @admin.display(description=_("justification"))
+    def justification(self, obj):
+        parts = [
+            (_("Fragilité"), obj.fragility_rationale),
+            (_("Ressources locales"), obj.insufficient_resources_rationale),
+            (_("Innovant ou complexe"), obj.innovative_rationale),
+        ]
+        return format_html_join(
+            "",
+            '<p class="justification"><strong>{} :</strong> {}</p>',
+            ((label, excerpt(text, 220)) for label, text in parts if text.strip()),
+        )
+
+    @admin.display(description=_("indicateurs"))
+    def flags(self, obj):
+        return tag_list(escalation_flags(obj), "request-tag request-tag--flag")
+
+    @admin.display(description=_("délégué"))
+    def delegate_name(self, obj):
+        delegate = obj.assigned_delegate
+        return (delegate.get_full_name() or delegate.email) if delegate else "–"

@@ -1,0 +1,660 @@
+"""The requests in the admin: where delegates triage and national staff decide (issue 6).
+
+Everything is read-only as a model form: the state is a protected field and every change is a
+workflow action (one view per transition, calling its service), a message, or a bulk action.
+"""
+
+import re
+
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
+from django_fsm import TransitionNotAllowed
+
+from accounts import roles
+from engineering_requests import permissions, selectors, services
+from engineering_requests.admin import exports, filters, forms
+from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice_user
+from engineering_requests.admin.changelist import changelist_class
+from engineering_requests.admin.display import age_label, state_badge
+from engineering_requests.admin.inlines import AttachmentInline, MessageInline, TransitionLogInline
+from engineering_requests.admin.transitions import BY_NAME, available_transitions
+from engineering_requests.enums import RequestState
+from engineering_requests.exceptions import AlreadyHandled
+from engineering_requests.models import EngineeringRequest
+from programmes.models import PriorityDomain
+from territories.models import Collectivity
+from territories.text import normalize
+
+REFERENCE_RE = re.compile(r"^ING-\d{4}-\d{6}$", re.IGNORECASE)
+INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$", re.IGNORECASE)
+
+DOMAINS_PREFETCH = Prefetch("domains", queryset=PriorityDomain.objects.only("pk", "name"))
+
+OBJECT_RELATED = (
+    "collectivity",
+    "departement",
+    "programme",
+    "contract",
+    "submitted_by",
+    "assigned_delegate",
+    "local_provider",
+    "operator",
+    "decided_by",
+)
+
+DATE_FIELDS = (
+    "submitted_at",
+    "review_started_at",
+    "info_requested_at",
+    "info_provided_at",
+    "resolved_locally_at",
+    "escalated_at",
+    "decided_at",
+    "referred_back_at",
+    "declined_at",
+    "withdrawn_at",
+    "completed_at",
+    "last_transition_at",
+)
+
+
+def audit(request, *, obj=None, message: str, repr_text: str = "") -> None:
+    """Record a sensitive admin action in Django's LogEntry: who, what, when."""
+    if obj is not None:
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=[obj],
+            action_flag=CHANGE,
+            change_message=message,
+            single_object=True,
+        )
+        return
+    # Not about one request (an export, a report): no object id, so it never shows in the
+    # history of a request that someone else may open.
+    LogEntry.objects.create(
+        user_id=request.user.pk,
+        content_type=ContentType.objects.get_for_model(EngineeringRequest),
+        object_id=None,
+        object_repr=(repr_text or message)[:200],
+        action_flag=CHANGE,
+        change_message=message,
+    )
+
+
+class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
+    """Scope shared by every admin listing requests (the request admin and the national
+    queue): ``selectors.backoffice_visible_to`` everywhere, 404 outside it."""
+
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    def get_queryset(self, request):
+        return selectors.backoffice_visible_to(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        if not super().has_view_permission(request, obj):
+            return False
+        # The object was loaded through get_queryset; this re-checks with the permissions
+        # module, without a query, so that no code path shows a request out of scope.
+        return (
+            obj is None or request.user.is_superuser or permissions.is_staff_for(obj, request.user)
+        )
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Out of scope and nonexistent look the same: 404 (DESIGN §2), never a redirect that
+        # would tell the two apart.
+        raise Http404(_("Aucune demande ne correspond à cette adresse."))
+
+    def get_search_results(self, request, queryset, search_term):
+        """Reference, title, collectivité name or INSEE code; never widens ``queryset``.
+
+        A full reference or an INSEE code is looked up exactly (indexed); other words match
+        titles and names. Also serves the admin autocomplete, which passes the scoped queryset.
+        """
+        for term in search_term.split()[:5]:
+            if REFERENCE_RE.match(term):
+                queryset = queryset.filter(reference=term.upper())
+            elif INSEE_RE.match(term):
+                queryset = queryset.filter(
+                    Q(collectivity__code=term.upper()) | Q(reference__endswith=term)
+                )
+            else:
+                condition = Q(reference__icontains=term) | Q(title__icontains=term)
+                if normalized := normalize(term):
+                    condition |= Q(
+                        collectivity__in=Collectivity.objects.filter(
+                            search_name__contains=normalized
+                        ).values("pk")
+                    )
+                queryset = queryset.filter(condition)
+        return queryset, False
+
+
+@admin.register(EngineeringRequest)
+class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "reference",
+        "collectivity_name",
+        "departement_code",
+        "state_label",
+        "age",
+        "domain_names",
+        "programme_name",
+        "delegate_name",
+    )
+    list_display_links = ("reference",)
+    list_select_related = ("collectivity", "departement", "programme", "assigned_delegate")
+    list_filter = (
+        filters.WaitingForMeFilter,
+        filters.StateFilter,
+        filters.DepartementFilter,
+        filters.DomainFilter,
+        filters.ProgrammeFilter,
+        filters.InterventionFormFilter,
+        filters.EscalationGroundFilter,
+        filters.AgeFilter,
+    )
+    search_fields = ("reference", "title", "collectivity__name", "collectivity__code")
+    search_help_text = gettext_lazy(
+        "Référence (ING-2026-000123), intitulé, nom ou code INSEE de la collectivité."
+    )
+    list_per_page = 50
+    ordering = ("-submitted_at", "-pk")
+    sortable_by = ("reference", "departement_code", "state_label", "age")
+    actions = ("take_in_review", "export_csv", "export_xlsx")
+    inlines = (TransitionLogInline, MessageInline, AttachmentInline)
+    change_form_template = "admin/engineering_requests/engineeringrequest/change_form.html"
+    change_list_template = "admin/engineering_requests/engineeringrequest/change_list.html"
+
+    class Media:
+        css = {"all": ("engineering_requests/admin.css",)}
+
+    # Change list ------------------------------------------------------------------------
+
+    def get_changelist(self, request, **kwargs):
+        return changelist_class(DOMAINS_PREFETCH)
+
+    @admin.display(description=gettext_lazy("collectivité"), ordering="collectivity__name")
+    def collectivity_name(self, obj):
+        return obj.collectivity.name
+
+    @admin.display(description=gettext_lazy("dép."), ordering="departement__code")
+    def departement_code(self, obj):
+        return obj.departement.code
+
+    @admin.display(description=gettext_lazy("statut"), ordering="state")
+    def state_label(self, obj):
+        return state_badge(obj.state)
+
+    @admin.display(description=gettext_lazy("ancienneté"), ordering="submitted_at")
+    def age(self, obj):
+        return age_label(obj.submitted_at)
+
+    @admin.display(description=gettext_lazy("domaines"))
+    def domain_names(self, obj):
+        return ", ".join(domain.name for domain in obj.domains.all()) or "–"
+
+    @admin.display(description=gettext_lazy("programme"))
+    def programme_name(self, obj):
+        return obj.programme.name if obj.programme else "–"
+
+    @admin.display(description=gettext_lazy("délégué en charge"))
+    def delegate_name(self, obj):
+        delegate = obj.assigned_delegate
+        return (delegate.get_full_name() or delegate.email) if delegate else "–"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_national_queue": roles.is_national_staff(request.user)
+            or request.user.is_superuser,
+        }
+        return super().changelist_view(request, extra_context)
+
+    # Change view --------------------------------------------------------------------------
+
+    def get_object(self, request, object_id, from_field=None):
+        cache = request.__dict__.setdefault("_backoffice_objects", {})
+        if object_id not in cache:
+            queryset = self.get_queryset(request).select_related(*OBJECT_RELATED)
+            try:
+                cache[object_id] = queryset.get(pk=int(object_id))
+            except (EngineeringRequest.DoesNotExist, ValueError, TypeError):
+                cache[object_id] = None
+        return cache[object_id]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (
+                None,
+                {
+                    "fields": (
+                        ("reference", "state_label"),
+                        ("collectivity", "departement"),
+                        ("submitted_by", "assigned_delegate"),
+                        ("submitted_at", "age"),
+                    )
+                },
+            ),
+            (
+                _("Le projet et le besoin"),
+                {
+                    "fields": (
+                        "title",
+                        "description",
+                        "need",
+                        "engineering_kind",
+                        ("intervention_form", "programme", "contract"),
+                        "domains",
+                        ("estimated_budget", "desired_start"),
+                    )
+                },
+            ),
+        ]
+        if obj is None:
+            return fieldsets
+        if obj.resolved_locally_at or obj.contact_name:
+            fieldsets.append(
+                (
+                    _("Interlocuteur unique"),
+                    {
+                        "fields": (
+                            ("contact_name", "contact_organisation"),
+                            ("contact_email", "local_provider"),
+                        )
+                    },
+                )
+            )
+        if obj.escalated_at:
+            fieldsets.append(
+                (
+                    _("Justification de la transmission à l'ANCT"),
+                    {
+                        "fields": (
+                            "fragility_rationale",
+                            "insufficient_resources_rationale",
+                            "innovative_rationale",
+                            ("rare_expertise", "national_scope"),
+                        )
+                    },
+                )
+            )
+        if obj.decided_at or obj.referred_back_at:
+            fields = []
+            if obj.decided_at:
+                fields += [
+                    ("national_instrument", "operator", "granted_amount"),
+                    "decision_comment",
+                    "decided_by",
+                ]
+            if obj.referred_back_at:
+                fields.append("referral_reason")
+            fieldsets.append((_("Décision nationale"), {"fields": fields}))
+        closing = [
+            name
+            for name in ("decline_reason", "withdrawal_reason", "outcome")
+            if getattr(obj, name)
+        ]
+        if closing:
+            fieldsets.append((_("Clôture"), {"fields": closing}))
+        dates = [name for name in DATE_FIELDS if getattr(obj, name) and name != "submitted_at"]
+        if dates:
+            fieldsets.append((_("Jalons"), {"fields": dates, "classes": ("collapse",)}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return flatten_fieldsets(self.get_fieldsets(request, obj))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(_("Aucune demande ne correspond à cette adresse."))
+        user = request.user
+        actions = []
+        for transition in available_transitions(obj, user):
+            actions.append(
+                {
+                    "transition": transition,
+                    "form": transition.form_class(engineering_request=obj),
+                    "url": self._url("transition", obj.pk, transition.name),
+                }
+            )
+        may_write = roles.is_staff_role(user) and obj.state not in RequestState.closed_states()
+        extra_context = {
+            **(extra_context or {}),
+            "workflow_actions": actions,
+            "message_form": forms.MessageForm() if may_write else None,
+            "message_url": self._url("message", obj.pk),
+            "has_role": roles.is_staff_role(user),
+            "title": str(obj),
+            "subtitle": None,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # Workflow actions -----------------------------------------------------------------------
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/action/<str:transition_name>/",
+                wrap(self.transition_view),
+                name=f"{prefix}_transition",
+            ),
+            path(
+                "<path:object_id>/message/",
+                wrap(self.message_view),
+                name=f"{prefix}_message",
+            ),
+            path(
+                "<path:object_id>/attachments/<int:attachment_id>/",
+                wrap(self.attachment_view),
+                name=f"{prefix}_attachment",
+            ),
+            path("export/<str:fmt>/", wrap(self.export_view), name=f"{prefix}_export"),
+            path("comite-local/", wrap(self.comite_report_view), name=f"{prefix}_comite_report"),
+            *super().get_urls(),
+        ]
+
+    def _url(self, view: str, *args) -> str:
+        return reverse(f"admin:engineering_requests_engineeringrequest_{view}", args=args)
+
+    def _change_url(self, obj) -> str:
+        return reverse("admin:engineering_requests_engineeringrequest_change", args=[obj.pk])
+
+    def _scoped_object(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404(_("Aucune demande ne correspond à cette adresse."))
+        return obj
+
+    def transition_view(self, request, object_id, transition_name):
+        obj = self._scoped_object(request, object_id)
+        transition = BY_NAME.get(transition_name)
+        if transition is None:
+            raise Http404
+        if request.method == "POST":
+            form = transition.form_class(request.POST, engineering_request=obj)
+            if form.is_valid():
+                response = self._perform(request, obj, transition, form)
+                if response is not None:
+                    return response
+        else:
+            if not transition.is_possible(obj):
+                self.message_user(
+                    request,
+                    _("Cette action n'est pas possible pour une demande au statut « %(state)s ».")
+                    % {"state": obj.get_state_display()},
+                    messages.WARNING,
+                )
+                return HttpResponseRedirect(self._change_url(obj))
+            if not transition.is_permitted(obj, request.user):
+                raise PermissionDenied
+            form = transition.form_class(engineering_request=obj)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": obj,
+            "title": f"{transition.label} – {obj.reference}",
+            "subtitle": None,
+            "transition": transition,
+            "form": form,
+            "action_url": self._url("transition", obj.pk, transition.name),
+            "change_url": self._change_url(obj),
+            "state_badge": state_badge(obj.state),
+            "media": self.media,
+        }
+        return TemplateResponse(
+            request, "admin/engineering_requests/engineeringrequest/transition.html", context
+        )
+
+    def _perform(self, request, obj, transition, form):
+        """Run the service; return a redirect, or None to show the form again with errors."""
+        seen_state = form.cleaned_data["seen_state"]
+        source_label = RequestState(obj.state).label
+        try:
+            if seen_state != obj.state:
+                # The page showed another state: someone acted since it was displayed.
+                raise AlreadyHandled()
+            updated = transition.perform(engineering_request=obj, user=request.user, form=form)
+        except AlreadyHandled:
+            current = EngineeringRequest.objects.filter(pk=obj.pk).values_list("state", flat=True)
+            self.message_user(
+                request,
+                _(
+                    "La demande %(reference)s a déjà été traitée par quelqu'un d'autre : elle "
+                    "est maintenant « %(state)s ». Rien n'a été modifié ; vérifiez-la avant "
+                    "d'agir."
+                )
+                % {
+                    "reference": obj.reference,
+                    "state": RequestState(current.first() or obj.state).label,
+                },
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(self._change_url(obj))
+        except TransitionNotAllowed:
+            self.message_user(
+                request,
+                _("Cette action n'est pas possible pour une demande au statut « %(state)s ».")
+                % {"state": source_label},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(self._change_url(obj))
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+            return None
+        # PermissionDenied propagates: the admin answers 403.
+        audit(
+            request,
+            obj=updated,
+            message=_("%(action)s : %(source)s → %(target)s")
+            % {
+                "action": transition.label,
+                "source": source_label,
+                "target": RequestState(updated.state).label,
+            },
+        )
+        self.message_user(
+            request,
+            _("%(action)s : la demande %(reference)s est maintenant « %(state)s ».")
+            % {
+                "action": transition.label,
+                "reference": updated.reference,
+                "state": updated.get_state_display(),
+            },
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self._change_url(updated))
+
+    def message_view(self, request, object_id):
+        return require_POST(self._message_view)(request, object_id)
+
+    def _message_view(self, request, object_id):
+        obj = self._scoped_object(request, object_id)
+        form = forms.MessageForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            internal = data["internal"]
+            try:
+                services.post_message(
+                    engineering_request=obj,
+                    user=request.user,
+                    body=data["body"],
+                    internal=internal,
+                    files=[data["file"]] if data["file"] else (),
+                )
+            except TransitionNotAllowed as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return HttpResponseRedirect(self._change_url(obj))
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error("file" if field == "files" else field, error)
+            else:
+                text = (
+                    _("Note interne ajoutée.")
+                    if internal
+                    else _("Message envoyé à la collectivité.")
+                )
+                audit(request, obj=obj, message=text)
+                self.message_user(request, text, messages.SUCCESS)
+                return HttpResponseRedirect(self._change_url(obj) + "#messages")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": obj,
+            "title": _("Écrire au sujet de %(reference)s") % {"reference": obj.reference},
+            "subtitle": None,
+            "form": form,
+            "action_url": self._url("message", obj.pk),
+            "change_url": self._change_url(obj),
+            "state_badge": state_badge(obj.state),
+            "media": self.media,
+            "is_message": True,
+        }
+        return TemplateResponse(
+            request, "admin/engineering_requests/engineeringrequest/transition.html", context
+        )
+
+    def attachment_view(self, request, object_id, attachment_id):
+        obj = self._scoped_object(request, object_id)
+        attachment = selectors.attachments_for(obj, request.user).filter(pk=attachment_id).first()
+        if attachment is None:
+            raise Http404(_("Aucune pièce jointe ne correspond à cette adresse."))
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404(_("Ce fichier n'est plus disponible.")) from exc
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type or "application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    # Bulk actions and exports ----------------------------------------------------------------
+
+    def has_take_in_review_permission(self, request):
+        return roles.is_delegate(request.user)
+
+    def has_export_permission(self, request):
+        return is_backoffice_user(request.user)
+
+    @admin.action(
+        description=gettext_lazy("Prendre en charge les demandes sélectionnées"),
+        permissions=("take_in_review",),
+    )
+    def take_in_review(self, request, queryset):
+        done, failures = [], []
+        for engineering_request in queryset.select_related(None).order_by("submitted_at", "pk"):
+            label = engineering_request.reference
+            try:
+                updated = services.start_review(
+                    engineering_request=engineering_request, user=request.user
+                )
+            except AlreadyHandled:
+                failures.append((label, _("déjà traitée par quelqu'un d'autre")))
+            except TransitionNotAllowed:
+                failures.append(
+                    (
+                        label,
+                        _("statut « %(state)s » : rien à prendre en charge")
+                        % {"state": engineering_request.get_state_display()},
+                    )
+                )
+            except PermissionDenied:
+                failures.append((label, _("hors de vos départements ou de votre rôle")))
+            else:
+                done.append(label)
+                audit(
+                    request,
+                    obj=updated,
+                    message=_("Prise en charge (action groupée) : %(source)s → %(target)s")
+                    % {
+                        "source": RequestState.SUBMITTED.label,
+                        "target": RequestState.IN_REVIEW.label,
+                    },
+                )
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d demande prise en charge : %(refs)s.",
+                    "%(count)d demandes prises en charge : %(refs)s.",
+                    len(done),
+                )
+                % {"count": len(done), "refs": ", ".join(done)},
+                messages.SUCCESS,
+            )
+        for label, reason in failures:
+            self.message_user(
+                request,
+                _("%(reference)s n'a pas été prise en charge : %(reason)s.")
+                % {"reference": label, "reason": reason},
+                messages.WARNING,
+            )
+
+    def _export(self, request, queryset, fmt: str, what: str):
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        filename = f"demandes-ingenierie-{stamp}"
+        audit(
+            request,
+            message=_("Export %(format)s des demandes (%(what)s)")
+            % {"format": fmt.upper(), "what": what},
+        )
+        if fmt == "xlsx":
+            return exports.xlsx_response(queryset, filename)
+        return exports.csv_response(queryset, filename)
+
+    @admin.action(description=gettext_lazy("Exporter la sélection (CSV)"), permissions=("export",))
+    def export_csv(self, request, queryset):
+        return self._export(request, queryset, "csv", _("sélection"))
+
+    @admin.action(description=gettext_lazy("Exporter la sélection (XLSX)"), permissions=("export",))
+    def export_xlsx(self, request, queryset):
+        return self._export(request, queryset, "xlsx", _("sélection"))
+
+    def export_view(self, request, fmt):
+        """The filtered list as shown (same filters, search and scope), without pagination."""
+        if fmt not in ("csv", "xlsx"):
+            raise Http404
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        params = request.GET.copy()
+        params.pop("p", None)
+        request.GET = params
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            self.message_user(request, _("Ces filtres ne sont pas valides."), messages.ERROR)
+            return HttpResponseRedirect(self._url("changelist"))
+        queryset = changelist.get_queryset(request)
+        query = params.urlencode()
+        return self._export(
+            request, queryset, fmt, _("liste filtrée : %(q)s") % {"q": query or "–"}
+        )
+
+    # Comité local report -----------------------------------------------------------------------
+
+    def comite_report_view(self, request):
+        from engineering_requests.admin.report import comite_report_view
+
+        return comite_report_view(self, request)
