@@ -30,10 +30,8 @@ class EngineeringRequestFactory(factory.django.DjangoModelFactory):
 
     collectivity = factory.SubFactory(CollectivityFactory)
     departement = factory.LazyAttribute(lambda o: o.collectivity.departement)
-    submitted_by = factory.SubFactory(
-        OfficialFactory,
-        collectivities=factory.LazyAttribute(lambda o: [o.factory_parent.collectivity]),
-    )
+    # An official of the request's collectivité (pass ``submitted_by`` to reuse one).
+    submitted_by = factory.LazyAttribute(lambda o: OfficialFactory(collectivities=[o.collectivity]))
     title = factory.Sequence(lambda n: f"Réhabilitation du pont communal n°{n}")
     description = "Le pont de la rue principale présente des fissures inquiétantes."
     need = "Un diagnostic structurel de l'ouvrage d'art."
@@ -47,6 +45,27 @@ class EngineeringRequestFactory(factory.django.DjangoModelFactory):
             state=RequestState.SUBMITTED,
             reference=factory.Sequence(lambda n: f"ING-2026-{n + 500000:06d}"),
             submitted_at=factory.LazyFunction(timezone.now),
+        )
+        # Rows straight in a later state, for lists, filters and reports (no history rows;
+        # use ``Cast.request_in`` when the history matters).
+        in_review = factory.Trait(
+            submitted=True,
+            state=RequestState.IN_REVIEW,
+            review_started_at=factory.LazyFunction(timezone.now),
+        )
+        escalated = factory.Trait(
+            submitted=True,
+            state=RequestState.ESCALATED,
+            escalated_at=factory.LazyFunction(timezone.now),
+            innovative_rationale="Ouvrage d'art ancien : une expertise rare est nécessaire.",
+        )
+        resolved = factory.Trait(
+            submitted=True,
+            state=RequestState.LOCAL_SUPPORT,
+            resolved_locally_at=factory.LazyFunction(timezone.now),
+            contact_name="Claire Martin",
+            contact_organisation="Agence technique départementale",
+            contact_email="claire.martin@atd.example.fr",
         )
 
 
