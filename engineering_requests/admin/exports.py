@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from engineering_requests.admin.display import days_since
 from programmes.models import PriorityDomain
 
-CHUNK_SIZE = 2_000
+CHUNK_SIZE = 500
 CSV_BATCH_ROWS = 200  # lines joined into one chunk of the response
 
 
