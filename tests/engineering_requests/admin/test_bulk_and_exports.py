@@ -146,7 +146,8 @@ def test_exports_of_ten_thousand_rows_stream_in_constant_memory(admin_as, cast, 
 
     print(
         f"\nExports of 10,000 rows: CSV {size / 1e6:.1f} MB streamed with a peak of "
-        f"{csv_peak / 1e6:.1f} MB; XLSX {len(content) / 1e6:.1f} MB, peak {xlsx_peak / 1e6:.1f} MB; "
+        f"{csv_peak / 1e6:.1f} MB; XLSX {len(content) / 1e6:.1f} MB, "
+        f"peak {xlsx_peak / 1e6:.1f} MB; "
         f"1,000 rows loaded at once: {sample_peak / 1e6:.1f} MB"
     )
     assert csv_peak < 2 * sample_peak  # 10 × the rows, not 10 × the memory
