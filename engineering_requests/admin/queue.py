@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -101,7 +102,9 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("transmise le"))
     def escalated_on(self, obj):
-        return format_html("{:%d/%m/%Y}", obj.escalated_at) if obj.escalated_at else "–"
+        if obj.escalated_at is None:
+            return "–"
+        return timezone.localtime(obj.escalated_at).strftime("%d/%m/%Y")
 
     @admin.display(description=_("en attente depuis"))
     def waiting(self, obj):
