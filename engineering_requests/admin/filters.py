@@ -55,6 +55,7 @@ class DepartementFilter(_ChoiceFilter):
 
     title = _("département")
     parameter_name = "departement"
+    template = "admin/engineering_requests/filter_select.html"  # a hundred choices for ANCT
 
     def lookups(self, request, model_admin):
         user = request.user
@@ -81,6 +82,7 @@ class DepartementFilter(_ChoiceFilter):
 class DomainFilter(_ChoiceFilter):
     title = _("domaine prioritaire")
     parameter_name = "domaine"
+    template = "admin/engineering_requests/filter_select.html"
 
     def lookups(self, request, model_admin):
         domains = PriorityDomain.objects.only("pk", "name", "parent_id").order_by(

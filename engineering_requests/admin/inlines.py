@@ -5,9 +5,9 @@ changed or deleted here (messages are written through ``services.post_message``)
 """
 
 from django.contrib import admin
-from django.template.defaultfilters import filesizeformat
+from django.template.defaultfilters import filesizeformat, linebreaks_filter
 from django.urls import reverse
-from django.utils.html import format_html, linebreaks
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -50,7 +50,7 @@ class TransitionLogInline(_ReadOnlyInline):
 
     @admin.display(description=_("commentaire"))
     def comment_text(self, log):
-        return format_html("{}", linebreaks(log.comment)) if log.comment else "–"
+        return linebreaks_filter(log.comment, autoescape=True) if log.comment else "–"
 
 
 class MessageInline(_ReadOnlyInline):
@@ -73,7 +73,7 @@ class MessageInline(_ReadOnlyInline):
 
     @admin.display(description=_("message"))
     def body_text(self, message):
-        return format_html("{}", linebreaks(message.body))
+        return linebreaks_filter(message.body, autoescape=True)
 
 
 class AttachmentInline(_ReadOnlyInline):

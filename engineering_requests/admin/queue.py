@@ -34,17 +34,14 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     list_display = (
         "reference_link",
         "collectivity_name",
-        "departement_code",
         "escalated_on",
-        "waiting",
         "grounds",
         "justification",
-        "flags",
         "delegate_name",
     )
     list_display_links = None
     list_select_related = ("collectivity", "departement", "assigned_delegate")
-    list_filter = (filters.DepartementFilter, filters.EscalationGroundFilter)
+    list_filter = (filters.EscalationGroundFilter, filters.DepartementFilter)
     search_fields = ("reference", "title", "collectivity__name", "collectivity__code")
     search_help_text = _("Référence, intitulé, nom ou code INSEE de la collectivité.")
     ordering = ("escalated_at", "pk")
@@ -63,6 +60,13 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(state=RequestState.ESCALATED)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "title": _("Transmissions en attente de décision"),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
 
     def get_changelist(self, request, **kwargs):
         return NextPageChangeList
@@ -94,25 +98,32 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("collectivité"))
     def collectivity_name(self, obj):
-        return obj.collectivity.name
-
-    @admin.display(description=_("dép."))
-    def departement_code(self, obj):
-        return obj.departement.code
+        return format_html(
+            '{}<br><span class="quiet">{} – {}</span>',
+            obj.collectivity.name,
+            obj.departement.code,
+            obj.departement.name,
+        )
 
     @admin.display(description=_("transmise le"))
     def escalated_on(self, obj):
         if obj.escalated_at is None:
             return "–"
-        return timezone.localtime(obj.escalated_at).strftime("%d/%m/%Y")
+        return format_html(
+            '{}<br><span class="quiet">{}</span>',
+            timezone.localtime(obj.escalated_at).strftime("%d/%m/%Y"),
+            age_label(obj.escalated_at),
+        )
 
-    @admin.display(description=_("en attente depuis"))
-    def waiting(self, obj):
-        return age_label(obj.escalated_at)
-
-    @admin.display(description=_("motifs"))
+    @admin.display(description=_("motifs et indicateurs"))
     def grounds(self, obj):
-        return tag_list(escalation_grounds(obj))
+        return format_html(
+            "{} {}",
+            tag_list(escalation_grounds(obj)),
+            tag_list(escalation_flags(obj), "request-tag request-tag--flag")
+            if escalation_flags(obj)
+            else "",
+        )
 
     @admin.display(description=_("justification"))
     def justification(self, obj):
@@ -126,10 +137,6 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
             '<p class="justification"><strong>{} :</strong> {}</p>',
             ((label, excerpt(text, 220)) for label, text in parts if text.strip()),
         )
-
-    @admin.display(description=_("indicateurs"))
-    def flags(self, obj):
-        return tag_list(escalation_flags(obj), "request-tag request-tag--flag")
 
     @admin.display(description=_("délégué"))
     def delegate_name(self, obj):

@@ -217,6 +217,7 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
+            "title": _("Demandes d'appui en ingénierie"),
             **(extra_context or {}),
             "show_national_queue": roles.is_national_staff(request.user)
             or request.user.is_superuser,
