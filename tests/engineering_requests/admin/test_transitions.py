@@ -285,6 +285,9 @@ def test_delegate_replies_and_writes_internal_notes(admin_as, cast):
     page = client.get(change_url(request)).content.decode()
     assert "Le maire a déjà sollicité le département." in page and "note.txt" in page
 
+    client.post(url, {"body": "Voir <script>alert(1)</script>"})
+    assert "Voir &lt;script&gt;" in client.get(change_url(request)).content.decode()
+
     response = client.post(url, {"body": "  "})
     assert response.status_code == 200 and "body" in response.context["form"].errors
 
