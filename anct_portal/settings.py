@@ -7,6 +7,7 @@ environment at all the portal runs in development mode on SQLite and an embedded
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -191,7 +192,28 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Outbox rows left pending (broker down when the event happened): re-queued.
+    "notifications-sweep": {"task": "notifications.sweep_pending", "schedule": 60.0},
+    # Reminders of requests waiting too long: working days, morning.
+    "notifications-reminders": {
+        "task": "notifications.send_reminders",
+        "schedule": crontab(minute=0, hour=8, day_of_week="mon-fri"),
+    },
+    # Weekly backlog digests: Monday morning.
+    "notifications-digests": {
+        "task": "notifications.send_digests",
+        "schedule": crontab(minute=30, hour=7, day_of_week="mon"),
+    },
+}
+
+# Notifications (see README, "Notifications").
+NOTIFICATIONS_SWEEP_AFTER_SECONDS = env_int("NOTIFICATIONS_SWEEP_AFTER_SECONDS", 300)
+NOTIFICATIONS_MAX_RETRIES = env_int("NOTIFICATIONS_MAX_RETRIES", 8)
+NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", 30)
+NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS", 1800)
+REMINDER_DELEGATE_AFTER_DAYS = env_int("REMINDER_DELEGATE_AFTER_DAYS", 7)
+REMINDER_NATIONAL_AFTER_DAYS = env_int("REMINDER_NATIONAL_AFTER_DAYS", 14)
 
 # Security. Values suited to production; DEBUG relaxes what would break local HTTP.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -213,19 +213,14 @@ class CompletedToDelegate(_ToAssignedDelegate):
     body = _("L'accompagnement de « %(title)s » est terminé. Bilan :\n\n%(comment)s")
 
 
-class WithdrawnToDelegate(RequestNotification):
-    """Tells the delegate in charge, if any, that they can stop working on it."""
+class WithdrawnToDelegate(_ToAssignedDelegate):
+    """Tells the delegate in charge that they can stop working on it; while nobody has taken
+    it yet, the delegates of the département, who were told of the submission."""
 
     event = RequestEvent.WITHDRAWN
     audience = "delegate"
-    for_staff = True
     subject = _("Demande %(reference)s retirée par la collectivité")
     body = _("%(collectivity)s a retiré sa demande « %(title)s ».")
-
-    def recipients(self, engineering_request):
-        if engineering_request.assigned_delegate_id:
-            return [_user(engineering_request.assigned_delegate)]
-        return []
 
 
 class MessagePostedToDelegate(_ToAssignedDelegate):

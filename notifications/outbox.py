@@ -25,7 +25,7 @@ class Recipient:
         return f"u{self.user.pk}" if self.user is not None else f"e{self.email.lower()}"
 
 
-def record(
+def build(
     *,
     event: str,
     audience: str,
@@ -35,7 +35,7 @@ def record(
     context: dict | None = None,
     channels: Iterable[str] = (Channel.EMAIL, Channel.IN_APP),
 ) -> list[Notification]:
-    """Create the outbox rows of one event occurrence and deliver them after commit.
+    """The (unsaved) rows of one event occurrence, one per recipient and channel.
 
     ``occurrence`` identifies the event instance (e.g. the transition-log id): with the
     recipient and the channel it makes the dedup key, so a retried caller never notifies
@@ -60,32 +60,61 @@ def record(
                     dedup_key=f"{event}:{occurrence}:{recipient.key}:{channel}"[:200],
                 )
             )
+    return rows
+
+
+def save(rows: Iterable[Notification]) -> list[Notification]:
+    """Insert the rows whose dedup key is new, in the caller's transaction, and enqueue them
+    after commit. Rows already recorded (same key) are skipped, never duplicated.
+
+    Two queries whatever the number of rows (plus the insert): fit for reminders and digests
+    that record thousands of rows at once.
+    """
     rows = list({row.dedup_key: row for row in rows}.values())
     if not rows:
         return []
+    keys = [row.dedup_key for row in rows]
     existing = set(
-        Notification.objects.filter(dedup_key__in=[row.dedup_key for row in rows]).values_list(
-            "dedup_key", flat=True
-        )
+        Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True)
     )
     new_rows = [row for row in rows if row.dedup_key not in existing]
-    created = Notification.objects.bulk_create(new_rows, ignore_conflicts=False)
-    ids = [row.pk for row in created if row.pk is not None]
+    if not new_rows:
+        return []
+    # ignore_conflicts: a concurrent caller that recorded the same key in the meantime wins,
+    # and the unique key keeps it to one row.
+    Notification.objects.bulk_create(new_rows, batch_size=500, ignore_conflicts=True)
+    created = list(
+        Notification.objects.filter(
+            dedup_key__in=[row.dedup_key for row in new_rows], attempts=0, sent_at__isnull=True
+        ).order_by("pk")
+    )
+    ids = [row.pk for row in created]
     if ids:
         transaction.on_commit(lambda: enqueue(ids))
     return created
 
 
-def enqueue(notification_ids: list[int]) -> None:
-    """Hand rows to Celery. A broker outage is not an error here: the rows stay pending and
-    the periodic sweep re-queues them."""
+def record(**kwargs) -> list[Notification]:
+    """Create the outbox rows of one event occurrence (see ``build``) and deliver them after
+    commit. Call inside the transaction of the change the event reports."""
+    return save(build(**kwargs))
+
+
+def enqueue(notification_ids: list[int]) -> int:
+    """Hand rows to Celery; return how many were handed. A broker outage is not an error
+    here: the rows stay pending and the periodic sweep re-queues them."""
     from notifications.tasks import deliver_notification
 
+    handed = 0
     for notification_id in notification_ids:
         try:
             deliver_notification.apply_async(args=[notification_id], retry=False)
         except Exception as exc:
             logger.warning(
-                "Broker unavailable, notification %s left pending: %s", notification_id, exc
+                "Broker unavailable, %s notification(s) left pending for the sweep: %s",
+                len(notification_ids) - handed,
+                exc,
             )
-            return
+            break
+        handed += 1
+    return handed

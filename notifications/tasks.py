@@ -1,8 +1,45 @@
+"""Celery tasks of the outbox. Beat's schedule is ``CELERY_BEAT_SCHEDULE`` in the settings."""
+
+import logging
+
 from celery import shared_task
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(name="notifications.deliver_notification", acks_late=True)
-def deliver_notification(notification_id: int) -> None:
-    from notifications.services import deliver
+@shared_task(bind=True, name="notifications.deliver_notification", acks_late=True)
+def deliver_notification(self, notification_id: int) -> None:
+    """Deliver one outbox row; on a mail-server or network error, retry with exponential
+    back-off, and mark the row failed after the last retry."""
+    from notifications import services
 
-    deliver(notification_id=notification_id)
+    retries = self.request.retries
+    max_retries = settings.NOTIFICATIONS_MAX_RETRIES
+    try:
+        services.deliver(notification_id=notification_id, final_attempt=retries >= max_retries)
+    except services.TransientDeliveryError as exc:
+        countdown = services.retry_countdown(retries)
+        services.schedule_retry(notification_id=notification_id, countdown=countdown)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=max_retries) from exc
+
+
+@shared_task(name="notifications.sweep_pending")
+def sweep_pending() -> int:
+    from notifications import services
+
+    return services.sweep()
+
+
+@shared_task(name="notifications.send_reminders")
+def send_reminders() -> dict:
+    from notifications import periodic
+
+    return periodic.send_reminders()
+
+
+@shared_task(name="notifications.send_digests")
+def send_digests() -> dict:
+    from notifications import periodic
+
+    return periodic.send_digests()
