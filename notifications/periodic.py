@@ -38,8 +38,8 @@ def _admin_url(request_id: int) -> str:
     return reverse("admin:engineering_requests_engineeringrequest_change", args=[request_id])
 
 
-def _days(since: datetime.datetime, now: datetime.datetime) -> int:
-    return max(0, (now - since).days)
+def _days(since: datetime.datetime | None, now: datetime.datetime) -> int:
+    return max(0, (now - since).days) if since else 0
 
 
 def _waiting(days: int) -> str:

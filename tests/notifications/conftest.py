@@ -15,6 +15,7 @@ import kombu.pools
 import pytest
 
 from anct_portal.celery import app as celery_app
+from tests.engineering_requests.factories import Cast
 
 
 def free_port() -> int:
@@ -68,6 +69,11 @@ class SMTPServer:
 
 
 @pytest.fixture
+def cast(db):
+    return Cast.create()
+
+
+@pytest.fixture
 def smtp_server():
     server = SMTPServer().start()
     yield server
@@ -104,16 +110,30 @@ def _reset_producers():
     celery_app.amqp._producer_pool = None
 
 
+# The settings' options for a Redis broker (fail fast, the sweep re-queues); a run without
+# CELERY_BROKER_URL has the embedded broker's options instead.
+REDIS_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+
+
 @contextmanager
 def broker(url: str):
-    previous = celery_app.conf.broker_url
+    """Publish to (and start workers on) another broker for the duration of the block."""
+    previous = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
     _reset_producers()
     celery_app.conf.broker_url = url
+    celery_app.conf.broker_transport_options = REDIS_TRANSPORT_OPTIONS
     try:
         yield url
     finally:
         _reset_producers()
-        celery_app.conf.broker_url = previous
+        celery_app.conf.broker_url, celery_app.conf.broker_transport_options = previous
 
 
 def purge_queue():

@@ -1,0 +1,212 @@
+"""Delivery of one outbox row: the e-mail people receive, idempotence, retries, failure,
+re-sending, and the sweep — run in-process (Celery eager) against real mail backends."""
+
+import datetime
+import logging
+
+import pytest
+from django.utils import timezone
+
+from engineering_requests.enums import RequestState as S
+from notifications import outbox, services
+from notifications.enums import Channel, NotificationStatus
+from notifications.models import Notification
+from notifications.tasks import deliver_notification
+from tests.notifications.conftest import SMTPServer, broker, free_port
+from tests.notifications.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_email_is_french_text_and_html_with_an_absolute_link(settings, cast, mailoutbox):
+    settings.SITE_URL = "https://ingenierie.anct.gouv.fr"
+    request = cast.request_in(S.SUBMITTED)
+    row = Notification.objects.get(event="submitted", channel=Channel.EMAIL)
+
+    services.deliver(notification_id=row.pk)
+
+    [message] = mailoutbox
+    assert message.to == [cast.delegate.email]
+    assert message.subject == f"Nouvelle demande d'appui en ingénierie : {request.reference}"
+    link = f"https://ingenierie.anct.gouv.fr/admin/engineering_requests/engineeringrequest/{request.pk}/change/"
+    assert "Bonjour," in message.body
+    assert f"a déposé la demande « {request.title} »" in message.body
+    assert f"Voir la demande : {link}" in message.body
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    assert 'lang="fr"' in html and "République" in html and "Ingénierie territoriale" in html
+    assert f'<a href="{link}"' in html
+    assert message.extra_headers["Message-ID"] == f"<notification-{row.pk}@anct.gouv.fr>"
+
+
+def test_officials_get_a_link_to_the_portal_page(settings, cast, mailoutbox):
+    settings.SITE_URL = "https://ingenierie.anct.gouv.fr"
+    request = cast.request_in(S.DECLINED)
+    row = Notification.objects.get(event="declined", channel=Channel.EMAIL)
+    services.deliver(notification_id=row.pk)
+    [message] = mailoutbox
+    assert message.to == [cast.official.email]
+    assert f"https://ingenierie.anct.gouv.fr/demandes/{request.pk}/" in message.body
+    assert "Hors du champ." in message.body
+
+
+def test_html_in_user_text_is_escaped(cast, mailoutbox):
+    request = cast.request_in(S.IN_REVIEW)
+    from engineering_requests import services as workflow
+
+    workflow.decline_request(
+        engineering_request=request, user=cast.delegate, reason="<script>alert(1)</script>"
+    )
+    row = Notification.objects.get(event="declined", channel=Channel.EMAIL)
+    services.deliver(notification_id=row.pk)
+    html = mailoutbox[0].alternatives[0][0]
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_delivering_twice_sends_once(mailoutbox):
+    row = NotificationFactory()
+    services.deliver(notification_id=row.pk)
+    services.deliver(notification_id=row.pk)
+    assert len(mailoutbox) == 1
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.SENT and row.attempts == 1 and row.sent_at
+
+
+def test_in_app_rows_are_marked_sent_without_email(mailoutbox):
+    row = NotificationFactory(in_app=True)
+    services.deliver(notification_id=row.pk)
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.SENT
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize("trait", ["sent", "failed"])
+def test_rows_no_longer_pending_are_left_alone(mailoutbox, trait):
+    row = NotificationFactory(**{trait: True})
+    services.deliver(notification_id=row.pk)
+    assert mailoutbox == []
+    assert Notification.objects.get(pk=row.pk).attempts == row.attempts
+
+
+def test_mail_server_down_retries_with_back_off_then_fails(settings, eager_celery, caplog):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    settings.NOTIFICATIONS_MAX_RETRIES = 3
+    row = NotificationFactory()
+
+    with caplog.at_level(logging.WARNING, logger="notifications.services"):
+        deliver_notification.apply(args=[row.pk])
+
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.FAILED
+    assert row.attempts == 4
+    assert "ConnectionRefusedError" in row.last_error
+    assert row.retry_at is None
+    assert "failed after 4 attempt(s)" in caplog.text
+
+
+def test_a_permanent_refusal_fails_at_once(settings, eager_celery):
+    class Refusing(SMTPServer):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            return "550 5.1.1 Mailbox unavailable"
+
+    server = Refusing().start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        row = NotificationFactory()
+        deliver_notification.apply(args=[row.pk])
+    finally:
+        server.stop()
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.FAILED
+    assert row.attempts == 1
+    assert "Mailbox unavailable" in row.last_error
+
+
+def test_the_mail_server_answering_again_during_the_retries_delivers(
+    settings, smtp_settings, smtp_server
+):
+    stopped_port = free_port()
+    settings.EMAIL_PORT = stopped_port
+    row = NotificationFactory()
+    with pytest.raises(services.TransientDeliveryError):
+        services.deliver(notification_id=row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
+    assert "Connection refused" in row.last_error
+
+    settings.EMAIL_PORT = smtp_server.port
+    services.deliver(notification_id=row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (NotificationStatus.SENT, 2, "")
+    assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_back_off_doubles_is_capped_and_jittered(settings):
+    settings.NOTIFICATIONS_RETRY_BACKOFF_SECONDS = 30
+    settings.NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS = 1800
+    for retries, full in [(0, 30), (1, 60), (3, 240), (6, 1800), (12, 1800)]:
+        delays = {services.retry_countdown(retries) for _ in range(20)}
+        assert all(full / 2 <= d <= full for d in delays), (retries, delays)
+        assert len(delays) > 1  # jitter
+
+
+def test_resend_puts_failed_rows_back_and_delivers_them_once(
+    eager_celery, mailoutbox, django_capture_on_commit_callbacks
+):
+    failed = NotificationFactory(failed=True)
+    sent = NotificationFactory(sent=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        count = services.resend(notification_ids=[failed.pk, sent.pk], user=None)
+    assert count == 1
+    assert [m.to for m in mailoutbox] == [[failed.email]]
+    failed.refresh_from_db()
+    assert failed.status == NotificationStatus.SENT and failed.last_error == ""
+    assert failed.attempts == 4
+
+
+def test_the_sweep_requeues_only_rows_left_pending(
+    settings, eager_celery, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS = 300
+    now = timezone.now()
+    old = now - datetime.timedelta(minutes=10)
+    lost = NotificationFactory(created_at=old)
+    recent = NotificationFactory()  # its task may still be on its way
+    retrying = NotificationFactory(
+        created_at=old, attempts=2, retry_at=now + datetime.timedelta(minutes=3)
+    )
+    NotificationFactory(created_at=old, sent=True)
+    NotificationFactory(created_at=old, failed=True)
+
+    assert services.sweep() == 1
+
+    assert [m.to for m in mailoutbox] == [[lost.email]]
+    for row in (recent, retrying):
+        row.refresh_from_db()
+        assert row.status == NotificationStatus.PENDING
+
+
+def test_the_sweep_leaves_a_requeued_row_alone_for_a_period(settings):
+    settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS = 300
+    row = NotificationFactory(created_at=timezone.now() - datetime.timedelta(minutes=10))
+    with broker(f"redis://127.0.0.1:{free_port()}/0"):  # the broker is still down
+        assert services.sweep() == 0  # handed to nobody, but noted
+        row.refresh_from_db()
+        assert row.retry_at is not None
+        assert services.sweep() == 0
+
+
+def test_a_broker_outage_leaves_rows_pending_without_failing_the_caller(cast, caplog):
+    with broker(f"redis://127.0.0.1:{free_port()}/0"):
+        rows = outbox.record(
+            event="submitted",
+            audience="delegates",
+            recipients=[outbox.Recipient(email=cast.delegate.email, user=cast.delegate)],
+            occurrence="outage",
+        )
+        with caplog.at_level(logging.WARNING, logger="notifications.outbox"):
+            assert outbox.enqueue([row.pk for row in rows]) == 0
+    assert "left pending for the sweep" in caplog.text
+    assert set(Notification.objects.values_list("status", flat=True)) == {"pending"}
