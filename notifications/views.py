@@ -78,7 +78,7 @@ def preferences(request):
     preference = NotificationPreference.objects.filter(user=request.user).first()
     if preference is None:
         preference = NotificationPreference(user=request.user)
-    form = PreferenceForm(request.POST or None, instance=preference)
+    form = PreferenceForm(request.POST if request.method == "POST" else None, instance=preference)
     if request.method == "POST" and form.is_valid():
         services.set_preferences(
             user=request.user, receive_digests=form.cleaned_data["receive_digests"]

@@ -125,15 +125,20 @@ REDIS_TRANSPORT_OPTIONS = {
 @contextmanager
 def broker(url: str):
     """Publish to (and start workers on) another broker for the duration of the block."""
-    previous = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
+    # The read/write URLs win over the CELERY_BROKER_URL environment variable, which Celery
+    # otherwise prefers to any setting.
+    conf = celery_app.conf
+    keys = ("broker_read_url", "broker_write_url", "broker_transport_options")
+    previous = {key: conf.get(key) for key in keys}
     _reset_producers()
-    celery_app.conf.broker_url = url
-    celery_app.conf.broker_transport_options = REDIS_TRANSPORT_OPTIONS
+    conf.update(
+        broker_read_url=url, broker_write_url=url, broker_transport_options=REDIS_TRANSPORT_OPTIONS
+    )
     try:
         yield url
     finally:
         _reset_producers()
-        celery_app.conf.broker_url, celery_app.conf.broker_transport_options = previous
+        conf.update(previous)
 
 
 def purge_queue():

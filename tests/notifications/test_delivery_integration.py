@@ -2,6 +2,7 @@
 an SMTP server; nothing is lost when the broker or the mail server is down, nothing is sent
 twice when they come back."""
 
+import logging
 import time
 
 import pytest
@@ -84,7 +85,7 @@ def test_a_task_run_twice_sends_once(smtp_settings, smtp_server, celery_worker):
 
 
 def test_broker_down_then_back_the_sweep_delivers_exactly_once(
-    settings, smtp_settings, smtp_server, own_redis, transactional_db
+    settings, smtp_settings, smtp_server, own_redis, transactional_db, caplog
 ):
     settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS = 0
     cast = Cast.create()
@@ -93,8 +94,10 @@ def test_broker_down_then_back_the_sweep_delivers_exactly_once(
     with broker(own_redis.url):
         own_redis.stop()  # the broker goes down
 
-        request = services.submit_request(engineering_request=draft, user=cast.official)
+        with caplog.at_level(logging.WARNING, logger="notifications.outbox"):
+            request = services.submit_request(engineering_request=draft, user=cast.official)
 
+        assert "Broker unavailable, 2 notification(s) left pending" in caplog.text
         assert request.state == S.SUBMITTED
         rows = Notification.objects.filter(event="submitted")
         assert rows.count() == 2
