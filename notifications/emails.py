@@ -1,7 +1,12 @@
 """Rendering a notification as a French e-mail: plain text + HTML in a simple DSFR-like layout."""
 
+import contextlib
+import smtplib
+import threading
+import time
+
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -67,3 +72,75 @@ def _domain() -> str:
     sender = settings.DEFAULT_FROM_EMAIL
     domain = sender.rsplit("@", 1)[-1].strip(" >") if "@" in sender else ""
     return domain or "localhost"
+
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+SMTP_IDLE_SECONDS = 30  # well under the usual server timeouts (Postfix: 300 s)
+
+
+class _Connections(threading.local):
+    """One open SMTP connection per worker thread, reused between deliveries: opening one (TCP,
+    EHLO, STARTTLS, AUTH) costs more than sending a message. Dropped when idle, when the
+    settings change, or after any error."""
+
+    connection = None
+    key = None
+    last_used = 0.0
+
+    def get(self):
+        key = (
+            settings.EMAIL_HOST,
+            settings.EMAIL_PORT,
+            settings.EMAIL_HOST_USER,
+            settings.EMAIL_USE_TLS,
+            settings.EMAIL_USE_SSL,
+        )
+        idle = time.monotonic() - self.last_used > SMTP_IDLE_SECONDS
+        if self.connection is not None and (key != self.key or idle):
+            self.close()
+        reused = self.connection is not None
+        if not reused:
+            self.connection = get_connection(SMTP_BACKEND, fail_silently=False)
+            self.connection.open()
+            self.key = key
+        return self.connection, reused
+
+    def close(self):
+        if self.connection is not None:
+            # Closing a broken connection: nothing worth reporting.
+            with contextlib.suppress(Exception):
+                self.connection.close()
+        self.connection = None
+
+    def touch(self):
+        self.last_used = time.monotonic()
+
+
+_connections = _Connections()
+
+
+def send(notification) -> None:
+    """Send the e-mail of an outbox row; raise on failure. With the SMTP backend the
+    connection is kept for the next delivery; other backends (files, memory) open their own."""
+    if settings.EMAIL_BACKEND != SMTP_BACKEND:
+        build_message(notification).send()
+        return
+    message = build_message(notification)
+    try:
+        connection, reused = _connections.get()
+        try:
+            message.connection = connection
+            message.send()
+        except smtplib.SMTPServerDisconnected:
+            if not reused:
+                raise
+            # The server dropped the idle connection before taking the message: once more on
+            # a fresh one.
+            _connections.close()
+            connection, _reused = _connections.get()
+            message.connection = connection
+            message.send()
+    except Exception:
+        _connections.close()
+        raise
+    _connections.touch()

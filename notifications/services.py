@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications.emails import build_message
+from notifications import emails
 from notifications.enums import Channel, NotificationStatus
 from notifications.models import Notification, NotificationPreference
 from notifications.outbox import enqueue
@@ -91,7 +91,7 @@ def _attempt(notification_id: int, *, final_attempt: bool) -> Outcome:
     notification.attempts += 1
     try:
         if notification.channel == Channel.EMAIL:
-            build_message(notification).send()
+            emails.send(notification)
         # In-app rows are shown from the database; delivering them is marking them sent.
     except Exception as exc:
         notification.last_error = _describe(exc)

@@ -13,6 +13,8 @@ from email import policy
 
 import kombu.pools
 import pytest
+from celery.signals import task_postrun
+from django.db import connections
 
 from anct_portal.celery import app as celery_app
 from tests.engineering_requests.factories import Cast
@@ -147,19 +149,38 @@ def purge_queue():
 
 
 @contextmanager
+def _worker_closes_its_connections():
+    """The worker thread keeps its database connection between tasks (as in production); close
+    it after each task here, so that no connection outlives the test database."""
+
+    def close(**kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()
+
+    task_postrun.connect(close, weak=False)
+    try:
+        yield
+    finally:
+        task_postrun.disconnect(close)
+
+
+@contextmanager
 def running_worker():
     """A real Celery worker (solo pool) in a thread of the test process: it shares the test's
     settings (database, e-mail backend) and consumes from the configured broker."""
     from celery.contrib.testing.worker import start_worker
 
-    with start_worker(
-        celery_app,
-        pool="solo",
-        concurrency=1,
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=30,
-    ) as worker:
+    with (
+        _worker_closes_its_connections(),
+        start_worker(
+            celery_app,
+            pool="solo",
+            concurrency=1,
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=30,
+        ) as worker,
+    ):
         yield worker
 
 
