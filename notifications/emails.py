@@ -131,7 +131,7 @@ def send(notification) -> None:
         try:
             message.connection = connection
             message.send()
-        except smtplib.SMTPServerDisconnected:
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
             if not reused:
                 raise
             # The server dropped the idle connection before taking the message: once more on

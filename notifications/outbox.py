@@ -84,9 +84,9 @@ def save(rows: Iterable[Notification]) -> list[Notification]:
     # and the unique key keeps it to one row.
     Notification.objects.bulk_create(new_rows, batch_size=500, ignore_conflicts=True)
     created = list(
-        Notification.objects.filter(
-            dedup_key__in=[row.dedup_key for row in new_rows], attempts=0, sent_at__isnull=True
-        ).order_by("pk")
+        Notification.objects.filter(dedup_key__in=[row.dedup_key for row in new_rows]).order_by(
+            "pk"
+        )
     )
     ids = [row.pk for row in created]
     if ids:

@@ -44,6 +44,7 @@ class SMTPServer:
 
         self.port = port or free_port()
         self.received: list[tuple[list[str], email.message.EmailMessage]] = []
+        self.sessions: list[tuple[int, str]] = []  # (id of the SMTP session, recipient)
         self._lock = threading.Lock()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
@@ -51,6 +52,7 @@ class SMTPServer:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.received.append((list(envelope.rcpt_tos), message))
+            self.sessions.append((id(session), envelope.rcpt_tos[0]))
         return "250 Message accepted for delivery"
 
     def start(self):

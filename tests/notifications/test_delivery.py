@@ -210,3 +210,21 @@ def test_a_broker_outage_leaves_rows_pending_without_failing_the_caller(cast, ca
             assert outbox.enqueue([row.pk for row in rows]) == 0
     assert "left pending for the sweep" in caplog.text
     assert set(Notification.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_the_smtp_connection_is_kept_and_reopened_when_the_server_dropped_it(smtp_settings):
+    first = SMTPServer().start()
+    smtp_settings.EMAIL_PORT = first.port
+    rows = NotificationFactory.create_batch(3)
+    services.deliver(notification_id=rows[0].pk)
+    services.deliver(notification_id=rows[1].pk)
+    first.stop()  # drops the open connection
+    second = SMTPServer(port=first.port).start()
+    try:
+        services.deliver(notification_id=rows[2].pk)
+    finally:
+        second.stop()
+    assert len(first.messages) == 2 and len(second.messages) == 1
+    sessions = {session for session, _ in first.sessions}
+    assert len(sessions) == 1  # both messages on one connection
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
