@@ -166,6 +166,7 @@ if CELERY_BROKER_IS_EMBEDDED:
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         # The transport polls its folder; at the default 1 s a worker takes one task a second.
         "polling_interval": 0.05,
