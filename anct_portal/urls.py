@@ -12,4 +12,5 @@ urlpatterns = [
     path("demandes/", include("engineering_requests.urls")),
     path("", include("programmes.urls")),
     path("", include("dashboard.urls")),
+    path("compte/", include("accounts.urls")),
 ]
