@@ -10,6 +10,8 @@ from accounts.models import User
 from crispy_dsfr.helper import dsfr_helper
 from crispy_dsfr.layout import Actions, Button, LinkButton
 
+INVALID_EMAIL = _("Saisissez une adresse e-mail valide, par exemple nom@domaine.fr.")
+
 
 def _plain_password_help(field) -> None:
     # Django's help is an HTML list; a DSFR hint is a line of text inside the label.
@@ -30,11 +32,13 @@ class LoginForm(auth_forms.AuthenticationForm):
         label=_("Adresse e-mail"),
         help_text=_("Format attendu : nom@domaine.fr"),
         widget=forms.EmailInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
+        error_messages={"invalid": INVALID_EMAIL, "required": _("Saisissez votre adresse e-mail.")},
     )
     password = forms.CharField(
         label=_("Mot de passe"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Saisissez votre mot de passe.")},
     )
     error_messages = {
         "invalid_login": _(
@@ -68,6 +72,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         help_text=_("Celle de votre compte. Format attendu : nom@domaine.fr"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"invalid": INVALID_EMAIL, "required": _("Saisissez votre adresse e-mail.")},
     )
 
     def __init__(self, *args, **kwargs):

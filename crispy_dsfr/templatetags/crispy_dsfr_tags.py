@@ -85,12 +85,13 @@ def dsfr_optional(field) -> bool:
 def dsfr_files_dropped(field) -> bool:
     """A failed form cannot give the chosen files back: the user must choose them again."""
     form = field.form
-    return (
-        form.is_bound
-        and bool(form.errors)
-        and bool(form.files.getlist(field.html_name))
-        and not getattr(form, "files_stored", False)
+    if not form.is_bound or not form.errors or getattr(form, "files_stored", False):
+        return False
+    files = form.files
+    chosen = (
+        files.getlist(field.html_name) if hasattr(files, "getlist") else files.get(field.html_name)
     )
+    return bool(chosen)
 
 
 @register.filter
