@@ -588,7 +588,9 @@ class RequestFilterForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    statut = forms.ChoiceField(label=_("Statut"), required=False)
+    statut = forms.ChoiceField(
+        label=_("Statut"), help_text=_("Où en est la demande"), required=False
+    )
 
     def __init__(self, *args, state_counts=None, selected_state="", **kwargs):
         super().__init__(*args, **kwargs)

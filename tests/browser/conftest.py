@@ -35,8 +35,17 @@ def axe_source() -> str:
     if not AXE_FILE.exists():
         NODE_DIR.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["npm", "install", "--prefix", str(NODE_DIR), "--no-save", "--no-audit",
-             "--no-fund", "--loglevel=error", f"axe-core@{AXE_VERSION}"],  # fmt: skip
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(NODE_DIR),
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                f"axe-core@{AXE_VERSION}",
+            ],
             check=True,
             capture_output=True,
             timeout=300,
@@ -44,17 +53,26 @@ def axe_source() -> str:
     return AXE_FILE.read_text()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test (the
-    # delegate acting through the services) are still synchronous and safe here.
+    # Playwright's sync API runs an event loop in this thread while it lives; the ORM calls of
+    # the tests (the delegate acting through the services, the database flush between tests)
+    # are still synchronous and safe here. Set for this module only: it must not leak into
+    # other tests (``check --deploy`` refuses it).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
@@ -84,9 +102,7 @@ class Auditor:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         # evaluate() is not subject to the page's CSP, unlike an injected <script>.
         page.evaluate(self.axe_source)
-        result = page.evaluate(
-            "async () => await axe.run(document, {resultTypes: ['violations']})"
-        )
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         blocking = [
             {
                 "id": violation["id"],

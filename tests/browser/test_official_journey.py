@@ -62,18 +62,32 @@ def aubusson(transactional_db):
                                commune=collectivity.commune)  # fmt: skip
     cast = Cast(
         collectivity=collectivity,
-        official=OfficialFactory(email="marie.lefevre@aubusson.fr", first_name="Marie",
-                                 last_name="Lefèvre", job_title="Maire d'Aubusson",
-                                 collectivities=[collectivity]),  # fmt: skip
+        official=OfficialFactory(
+            email="marie.lefevre@aubusson.fr",
+            first_name="Marie",
+            last_name="Lefèvre",
+            job_title="Maire d'Aubusson",
+            collectivities=[collectivity],
+        ),
         colleague=OfficialFactory(collectivities=[collectivity]),
-        other_official=OfficialFactory(collectivities=[CollectivityFactory(commune__departement=autun)]),
-        delegate=DelegateFactory(email="sophie.garnier@creuse.gouv.fr", first_name="Sophie",
-                                 last_name="Garnier", job_title="Déléguée territoriale adjointe",
-                                 departements=[creuse]),  # fmt: skip
+        other_official=OfficialFactory(
+            collectivities=[CollectivityFactory(commune__departement=autun)]
+        ),
+        delegate=DelegateFactory(
+            email="sophie.garnier@creuse.gouv.fr",
+            first_name="Sophie",
+            last_name="Garnier",
+            job_title="Déléguée territoriale adjointe",
+            departements=[creuse],
+        ),
         other_delegate=DelegateFactory(departements=[autun]),
         national=NationalStaffFactory(),
-        contact=UserFactory(email="thomas.roux@atd23.fr", first_name="Thomas", last_name="Roux",
-                            job_title="Ingénieur, agence technique départementale"),  # fmt: skip
+        contact=UserFactory(
+            email="thomas.roux@atd23.fr",
+            first_name="Thomas",
+            last_name="Roux",
+            job_title="Ingénieur, agence technique départementale",
+        ),
         nobody=UserFactory(),
     )
     for state, title in [
@@ -139,7 +153,9 @@ def test_an_official_files_a_request_and_meets_the_interlocuteur_unique(
     page.click("[data-error-summary] a[href='#id_description']")
     assert page.evaluate("document.activeElement.id") == "id_description"
 
-    page.fill("#id_description", "Les halles de 1900 ferment l'hiver ; la commune veut les rouvrir.")
+    page.fill(
+        "#id_description", "Les halles de 1900 ferment l'hiver ; la commune veut les rouvrir."
+    )
     page.fill("#id_need", "Une étude de programmation et un appui pour le cahier des charges.")
     page.click("label[for=id_engineering_kind_0]")
     page.click("label[for=id_domains_0]")
