@@ -80,6 +80,7 @@ def backoffice_visible_to(user) -> QuerySet[EngineeringRequest]:
         return queryset
     return queryset.none()
 
+
 # Portal pages ------------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from tests.conftest import IN_CI
 from tests.engineering_requests.factories import Cast
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
-PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
+PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr]|%%")
 
 
 def entries():
