@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= anct_portal.settings
 
-.PHONY: run test venv lint format messages migrate data territories-data dashboard-assets bench-dashboard clean
+.PHONY: run test venv lint format messages translations migrate data territories-data dashboard-assets bench-dashboard clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
@@ -23,6 +23,11 @@ venv: $(VENV)/.installed
 
 messages: venv
 	$(BIN)/python manage.py compile_translations
+
+# Refresh the English catalogue from the sources (needs GNU gettext), then translate what is new.
+translations: venv
+	DEBUG=true $(BIN)/python manage.py makemessages -l en --no-obsolete \
+		-i ".venv/*" -i "var/*" -i "node_modules/*" -i "tests/*"
 
 # Zero-setup development server: SQLite, embedded broker, mails written under var/mail.
 run: export DEBUG ?= true

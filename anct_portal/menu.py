@@ -17,6 +17,7 @@ class MenuEntry:
 
 MAIN_MENU: list[MenuEntry] = [
     MenuEntry("home", _("Accueil")),
+    MenuEntry("engineering_requests:list", _("Mes demandes"), audience="authenticated"),
     MenuEntry("programmes:programme_list", _("Programmes et contrats")),
     MenuEntry("programmes:domain_list", _("Domaines prioritaires")),
     MenuEntry("programmes:territory_search", _("Ma commune")),

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "dsfr",
     "crispy_forms",
+    "crispy_dsfr",
     "anct_portal",
     "territories",
     "programmes",
@@ -115,6 +116,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# E-mail + password today; ProConnect (OIDC) will be one more backend here, with its button in
+# templates/accounts/includes/login_providers.html.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

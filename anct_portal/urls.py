@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("programmes.urls")),
     path("", include("dashboard.urls")),
     path("notifications/", include("notifications.urls")),
+    path("compte/", include("accounts.urls")),
 ]

@@ -79,3 +79,33 @@ def backoffice_visible_to(user) -> QuerySet[EngineeringRequest]:
     if user.is_superuser:
         return queryset
     return queryset.none()
+
+
+# Portal pages ------------------------------------------------------------------------------
+
+
+def of_my_collectivities(user) -> QuerySet[EngineeringRequest]:
+    """ "Mes demandes": the visible requests carried by the user's own collectivités."""
+    return visible_to(user).filter(collectivity_id__in=roles.collectivity_ids(user))
+
+
+def followed_by(user) -> QuerySet[EngineeringRequest]:
+    """The requests on which the user was named interlocuteur unique."""
+    email = (getattr(user, "email", "") or "").lower()
+    if not email:
+        return EngineeringRequest.objects.none()
+    return visible_to(user).filter(contact_email=email)
+
+
+def waiting_first(queryset) -> QuerySet[EngineeringRequest]:
+    """What waits for the official first: answers to give, then drafts, then the open ones."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    priority = Case(
+        When(state=RequestState.INFO_REQUESTED, then=Value(0)),
+        When(state=RequestState.DRAFT, then=Value(1)),
+        When(state__in=RequestState.open_states(), then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(priority=priority).order_by("priority", "-last_transition_at", "-pk")

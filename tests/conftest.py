@@ -31,7 +31,17 @@ def _reachable(url: str) -> bool:
         return False
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
 def _missing_service(item) -> str | None:
+    if item.get_closest_marker("browser"):
+        import importlib.util
+
+        if importlib.util.find_spec("playwright") is None:
+            return "needs the playwright package (pip install -e '.[dev]')"
+        if not os.path.exists(CHROMIUM):
+            return f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
     if item.get_closest_marker("postgres"):
         from django.db import connection
 

@@ -11,8 +11,8 @@ import factory
 from django.utils import timezone
 
 from engineering_requests import services
-from engineering_requests.enums import EngineeringKind, RequestState
-from engineering_requests.models import EngineeringRequest
+from engineering_requests.enums import EngineeringKind, MessageKind, RequestState
+from engineering_requests.models import Attachment, EngineeringRequest, RequestMessage
 from programmes.enums import InterventionForm, NationalInstrument
 from tests.accounts.factories import (
     DelegateFactory,
@@ -66,6 +66,17 @@ class EngineeringRequestFactory(factory.django.DjangoModelFactory):
             contact_name="Claire Martin",
             contact_organisation="Agence technique départementale",
             contact_email="claire.martin@atd.example.fr",
+        )
+        info_requested = factory.Trait(
+            submitted=True,
+            state=RequestState.INFO_REQUESTED,
+            review_started_at=factory.LazyFunction(timezone.now),
+            info_requested_at=factory.LazyFunction(timezone.now),
+        )
+        completed = factory.Trait(
+            submitted=True,
+            state=RequestState.COMPLETED,
+            completed_at=factory.LazyFunction(timezone.now),
         )
 
 
@@ -178,3 +189,41 @@ class Cast:
             instrument=NationalInstrument.FRAMEWORK_AGREEMENT,
             operator=OperatorFactory(),
         )
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def pdf_upload(name: str = "plan-de-financement.pdf"):
+    """A small real PDF, as a browser would upload it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+
+class RequestMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RequestMessage
+
+    engineering_request = factory.SubFactory(EngineeringRequestFactory, submitted=True)
+    author = factory.LazyAttribute(lambda o: o.engineering_request.submitted_by)
+    body = factory.Sequence(lambda n: f"Message n°{n} sur le projet.")
+
+    class Params:
+        internal = factory.Trait(kind=MessageKind.INTERNAL_NOTE, body="Note interne : à voir.")
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Attachment
+
+    engineering_request = factory.SubFactory(EngineeringRequestFactory, submitted=True)
+    uploaded_by = factory.LazyAttribute(lambda o: o.engineering_request.submitted_by)
+    file = factory.django.FileField(filename="piece.pdf", data=PDF_BYTES)
+    original_name = factory.Sequence(lambda n: f"piece-{n}.pdf")
+    content_type = "application/pdf"
+    size = len(PDF_BYTES)
+    sha256 = "0" * 64
+
+    class Params:
+        internal = factory.Trait(is_internal=True, original_name="note-interne.pdf")
