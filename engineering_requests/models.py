@@ -391,7 +391,8 @@ class TransitionLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_transition_display()} ({self.created_at:%d/%m/%Y %H:%M})"
+        when = timezone.localtime(self.created_at)
+        return f"{self.get_transition_display()} ({when:%d/%m/%Y %H:%M})"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
