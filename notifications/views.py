@@ -1,5 +1,7 @@
 """The notification centre of the portal, the preferences page, and the DEBUG mail viewer."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -88,6 +90,9 @@ def preferences(request):
     return render(request, "notifications/preferences.html", {"form": form})
 
 
+# The HTML mails carry inline styles (mail clients need them); the sandboxed preview frame
+# inherits the page's policy, so this DEBUG-only page allows inline styles, nothing else.
+@csp_update({"style-src": [UNSAFE_INLINE]})
 def dev_mails(request):
     """DEBUG only: the e-mails the file backend wrote under ``EMAIL_FILE_PATH``."""
     if not settings.DEBUG:

@@ -51,6 +51,7 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ("engineering_requests/admin.css",)}
+        js = ("engineering_requests/admin.js",)
 
     def has_module_permission(self, request):
         return _is_national(request.user)

@@ -180,6 +180,7 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ("engineering_requests/admin.css",)}
+        js = ("engineering_requests/admin.js",)
 
     # Change list ------------------------------------------------------------------------
 
