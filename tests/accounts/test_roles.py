@@ -1,4 +1,5 @@
 import pytest
+from django.http import HttpRequest
 
 from accounts import roles
 from tests.accounts.factories import (
@@ -28,4 +29,7 @@ def test_roles_come_from_memberships():
 
 def test_email_is_the_login_and_is_case_insensitive(client):
     UserFactory(email="Maire@Commune.fr")
-    assert client.login(email="maire@commune.fr", password="mot-de-passe-de-test-2026")
+    # django-axes checks every authentication against a request (sign-in throttling).
+    assert client.login(
+        request=HttpRequest(), email="maire@commune.fr", password="mot-de-passe-de-test-2026"
+    )

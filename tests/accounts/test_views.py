@@ -26,7 +26,11 @@ def test_login_page_is_a_dsfr_form_with_a_slot_for_proconnect_but_no_fake_button
     assert 'class="fr-password' in html
     assert reverse("accounts:password_reset") in html
     assert "ProConnect" not in html and "fr-connect" not in html
-    assert settings.AUTHENTICATION_BACKENDS == ["django.contrib.auth.backends.ModelBackend"]
+    # Sign-in throttling first, then e-mail + password: no other way in yet.
+    assert settings.AUTHENTICATION_BACKENDS == [
+        "axes.backends.AxesStandaloneBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
 
 
 def test_an_official_signs_in_with_e_mail_and_lands_on_mes_demandes(client):
