@@ -538,11 +538,16 @@ def _run_action(request, engineering_request, form, service, *, success_message,
     return redirect(url)
 
 
-def _action_view(form_name, form_class, *, success_message, service_kwargs, service):
+def _action_view(form_name, form_class, *, success_message, service_kwargs, service, allowed,
+                 refusal):  # fmt: skip
     @login_required_keeping_post(next_url=_back_to_detail, form_name=form_name)
     @require_POST
     def view(request, pk):
         engineering_request = _visible_or_404(request, pk, _detail_queryset(request.user))
+        # Refused before the form is read: someone who may not act gets a 403 whatever they
+        # post, not the form with its errors (the service would refuse a valid one anyway).
+        if not allowed(engineering_request, request.user):
+            raise PermissionDenied(refusal())
         form = form_class(request.POST, request.FILES, engineering_request=engineering_request)
         if form.is_valid():
             response = _run_action(
@@ -569,6 +574,8 @@ request_provide_info = _action_view(
         "Votre complément a été envoyé au délégué territorial, qui reprend l'instruction."
     ),
     service_kwargs=lambda data: {"message": data["message"], "files": data["files"]},
+    allowed=permissions.is_member_official,
+    refusal=lambda: _("Votre rôle ne vous permet pas cette action sur cette demande."),
 )
 
 request_message = _action_view(
@@ -577,6 +584,10 @@ request_message = _action_view(
     service=lambda **kwargs: services.post_message(**kwargs),
     success_message=lambda: _("Votre message a été envoyé."),
     service_kwargs=lambda data: {"body": data["body"], "files": data["files"]},
+    allowed=lambda er, user: (
+        permissions.is_member_official(er, user) or permissions.is_staff_for(er, user)
+    ),
+    refusal=lambda: _("Votre rôle ne vous permet pas d'écrire sur cette demande."),
 )
 
 request_progress_note = _action_view(
@@ -585,6 +596,8 @@ request_progress_note = _action_view(
     service=services.post_progress_note,
     success_message=lambda: _("Votre point d'avancement est publié."),
     service_kwargs=lambda data: {"body": data["body"]},
+    allowed=permissions.is_local_contact,
+    refusal=lambda: _("Vous n'êtes pas l'interlocuteur unique de cette demande."),
 )
 
 
