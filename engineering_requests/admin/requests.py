@@ -389,6 +389,10 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         if transition is None:
             raise Http404
         if request.method == "POST":
+            if transition.is_possible(obj) and not transition.is_permitted(obj, request.user):
+                # A role that may not take it gets a 403 whatever it posts (a transition no
+                # longer possible goes on to "déjà traitée par quelqu'un d'autre").
+                raise PermissionDenied
             form = transition.form_class(request.POST, engineering_request=obj)
             if form.is_valid():
                 response = self._perform(request, obj, transition, form)
