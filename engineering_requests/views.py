@@ -90,7 +90,8 @@ def _may(bound_transition, user) -> bool:
 
 
 def _list_page(request, base, *, template, extra=None):
-    query = (request.GET.get("q") or "")[:100].strip()
+    # NUL is refused by PostgreSQL in a query parameter (a 500): a search never needs it.
+    query = (request.GET.get("q") or "")[:100].replace("\x00", "").strip()
     state = request.GET.get("statut") or ""
     if state not in S.values:
         state = ""
