@@ -2,11 +2,16 @@
 the page (no extra query) and from the viewer's scope: a delegate is only offered, and only
 accepted, their own départements and régions."""
 
+import datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.selectors import Filters, ReferenceData
 from programmes.enums import InterventionForm
+
+
+FIRST_DAY, LAST_DAY = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
 
 class DashboardFilterForm(forms.Form):
@@ -46,6 +51,19 @@ class DashboardFilterForm(forms.Form):
             (domain.code, f"– {domain.name}" if domain.parent_id else domain.name)
             for domain in reference.domains
         ]
+
+    def _plausible(self, name):
+        # 9999-12-31 + one day, or 0001-01-01 in UTC, overflow Python's dates (a 500).
+        value = self.cleaned_data.get(name)
+        if value is not None and not (FIRST_DAY <= value <= LAST_DAY):
+            raise forms.ValidationError(_("Saisissez une date entre 2000 et 2100."))
+        return value
+
+    def clean_du(self):
+        return self._plausible("du")
+
+    def clean_au(self):
+        return self._plausible("au")
 
     def clean(self):
         cleaned = super().clean()
