@@ -2,6 +2,8 @@
 (what a transition must carry, who may act) is checked by the services, whose field-level
 errors are put back on these forms."""
 
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -175,6 +177,10 @@ class ComiteReportForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
+        # 9999-12-31 + one day overflows Python's dates (a 500): keep to plausible years.
+        for name, value in (("start", start), ("end", end)):
+            if value and not (datetime.date(2000, 1, 1) <= value <= datetime.date(2100, 12, 31)):
+                raise ValidationError({name: _("Saisissez une date entre 2000 et 2100.")})
         if start and end and start > end:
             raise ValidationError({"end": _("La fin de la période précède son début.")})
         if start and end and (end - start).days > 3 * 366:
