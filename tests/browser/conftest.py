@@ -84,9 +84,21 @@ def page(browser):
     page.set_default_timeout(15_000)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Chromium reports what the Content-Security-Policy blocked (an inline script or style,
+    # a handler attribute, another origin) as console errors: there must be none.
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
     assert errors == [], f"JavaScript errors: {errors}"
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 class Auditor:
