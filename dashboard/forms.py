@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from dashboard.selectors import Filters, ReferenceData
 from programmes.enums import InterventionForm
 
-
 FIRST_DAY, LAST_DAY = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
 
