@@ -32,7 +32,7 @@ def admin_sign_in(page, base, email):
 
 def shot(page, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"csp-{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"csp-{name}.png"), full_page=True, caret="initial")
 
 
 def test_the_back_office_works_under_the_policy(live_server, page, cast):
