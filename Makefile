@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= anct_portal.settings
 
-.PHONY: run test venv lint format messages translations migrate data territories-data dashboard-assets bench-dashboard clean
+.PHONY: run test venv lint format messages translations migrate data territories-data dashboard-assets bench-dashboard loadtest clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
@@ -61,6 +61,14 @@ dashboard-assets: venv
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/anct_bench_dashboard
 bench-dashboard: venv
 	$(BIN)/python scripts/bench_dashboard.py --database-url $(BENCH_DB)
+
+# Load and fault test: users on gunicorn + Celery, then Redis and the mail server failing (needs
+# PostgreSQL and redis-server). QUICK=1: the short mode CI runs. Drops and recreates
+# LOADTEST_DATABASE_URL (its name must start with anct_ops_). Figures in var/loadtest/.
+LOADTEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/anct_ops_loadtest
+loadtest: venv
+	LOADTEST_DATABASE_URL=$(LOADTEST_DATABASE_URL) \
+		$(BIN)/python scripts/load_faults.py $(if $(QUICK),--quick) $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var

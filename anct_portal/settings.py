@@ -215,7 +215,10 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Outbox rows left pending (broker down when the event happened): re-queued.
-    "notifications-sweep": {"task": "notifications.sweep_pending", "schedule": 60.0},
+    "notifications-sweep": {
+        "task": "notifications.sweep_pending",
+        "schedule": float(env_int("NOTIFICATIONS_SWEEP_EVERY_SECONDS", 60)),
+    },
     # Reminders of requests waiting too long: working days, morning.
     "notifications-reminders": {
         "task": "notifications.send_reminders",
