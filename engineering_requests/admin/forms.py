@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from anct_portal.services import is_valid_token, new_form_token
 from engineering_requests.enums import RequestState
 from programmes.enums import NationalInstrument
 from programmes.models import LocalProvider, Operator
@@ -150,6 +151,19 @@ class MessageForm(forms.Form):
         label=_("Note interne (jamais montrée à la collectivité)"), required=False
     )
     file = forms.FileField(label=_("Pièce jointe (facultative)"), required=False)
+    # One-time token (anct_portal.services.claim_form_token): a double click on "Envoyer"
+    # records the message, and notifies the collectivité, once.
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["form_token"].initial = new_form_token()
+
+    def clean_form_token(self):
+        token = self.cleaned_data.get("form_token", "")
+        if token and not is_valid_token(token):
+            raise ValidationError(_("Ce formulaire a expiré. Rechargez la page, puis recommencez."))
+        return token
 
 
 class ComiteReportForm(forms.Form):

@@ -12,6 +12,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
 from accounts import roles
+from anct_portal.services import AlreadySubmitted, claim_form_token, record_form_result
 from engineering_requests import permissions, selectors, services
 from engineering_requests.admin import exports, filters, forms
 from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice_user
@@ -496,13 +498,23 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
             data = form.cleaned_data
             internal = data["internal"]
             try:
-                services.post_message(
-                    engineering_request=obj,
-                    user=request.user,
-                    body=data["body"],
-                    internal=internal,
-                    files=[data["file"]] if data["file"] else (),
+                with transaction.atomic():
+                    token = data["form_token"]
+                    submission = claim_form_token(user=request.user, token=token) if token else None
+                    services.post_message(
+                        engineering_request=obj,
+                        user=request.user,
+                        body=data["body"],
+                        internal=internal,
+                        files=[data["file"]] if data["file"] else (),
+                    )
+                    if submission is not None:
+                        record_form_result(submission, url=self._change_url(obj), object_id=obj.pk)
+            except AlreadySubmitted:
+                self.message_user(
+                    request, _("Votre envoi avait déjà été pris en compte."), messages.INFO
                 )
+                return HttpResponseRedirect(self._change_url(obj) + "#messages")
             except TransitionNotAllowed as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return HttpResponseRedirect(self._change_url(obj))
