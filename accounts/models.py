@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.managers import UserManager
 
+DELETED_ACCOUNT_LABEL = _("Compte supprimé")
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person using the portal. Roles hang on it through memberships (see ``accounts.roles``)."""
@@ -23,6 +25,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("actif"), default=True)
     date_joined = models.DateTimeField(_("date d'inscription"), default=timezone.now)
+    # Set by ``accounts.services.delete_account``: the row stays (the audit trail points to it)
+    # but holds nothing personal any more.
+    deleted_at = models.DateTimeField(_("compte supprimé le"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -38,14 +43,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.get_full_name() or self.email
 
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
+        if self.deleted_at is not None:
+            return str(DELETED_ACCOUNT_LABEL)
         return f"{self.first_name} {self.last_name}".strip()
 
     def get_short_name(self) -> str:
+        if self.deleted_at is not None:
+            return str(DELETED_ACCOUNT_LABEL)
         return self.first_name or self.email
 
 

@@ -63,20 +63,33 @@ class RequestNotification:
 # Audiences --------------------------------------------------------------------------------
 
 
+def _active_members(engineering_request) -> list:
+    from accounts.models import User
+
+    return list(
+        User.objects.filter(
+            is_active=True,
+            collectivity_memberships__collectivity_id=engineering_request.collectivity_id,
+        ).order_by("pk")
+    )
+
+
 class _ToSubmitter(RequestNotification):
+    """The official who submitted; when their account was closed (deactivated or deleted), the
+    collectivité's other members, so that the answer still reaches the collectivité."""
+
     def recipients(self, engineering_request):
-        return [_user(engineering_request.submitted_by)]
+        submitter = engineering_request.submitted_by
+        if submitter.is_active:
+            return [_user(submitter)]
+        return [_user(user) for user in _active_members(engineering_request)]
 
 
 class _ToCollectivityMembers(RequestNotification):
     def recipients(self, engineering_request):
-        from accounts.models import User
-
-        members = User.objects.filter(
-            is_active=True,
-            collectivity_memberships__collectivity_id=engineering_request.collectivity_id,
-        )
-        people = {engineering_request.submitted_by, *members}
+        submitter = engineering_request.submitted_by
+        people = {*([submitter] if submitter.is_active else []),
+                  *_active_members(engineering_request)}  # fmt: skip
         return [_user(user) for user in sorted(people, key=lambda u: u.pk)]
 
 
@@ -88,13 +101,16 @@ class _ToDepartementDelegates(RequestNotification):
 
 
 class _ToAssignedDelegate(RequestNotification):
-    """The delegate in charge; every delegate of the département when nobody is assigned."""
+    """The delegate in charge; every delegate of the département when nobody is assigned (or
+    the one assigned has left)."""
 
     for_staff = True
 
     def recipients(self, engineering_request):
-        if engineering_request.assigned_delegate_id:
-            return [_user(engineering_request.assigned_delegate)]
+        delegate = engineering_request.assigned_delegate
+        # A delegate whose account was closed no longer reads anything: their colleagues do.
+        if delegate is not None and delegate.is_active:
+            return [_user(delegate)]
         return [_user(user) for user in roles.delegates_of(engineering_request.departement_id)]
 
 

@@ -155,9 +155,13 @@ def send_reminders(now: datetime.datetime | None = None) -> dict:
         delegate_requests = list(
             delegate_backlog(now).select_related("collectivity", "assigned_delegate")
         )
-        departement_ids = {
-            r.departement_id for r in delegate_requests if not r.assigned_delegate_id
-        }
+
+        # A delegate in charge whose account was closed counts as nobody in charge.
+        def in_charge(engineering_request):
+            delegate = engineering_request.assigned_delegate
+            return delegate if delegate is not None and delegate.is_active else None
+
+        departement_ids = {r.departement_id for r in delegate_requests if in_charge(r) is None}
         delegates_by_departement = defaultdict(list)
         for assignment in DelegateAssignment.objects.filter(
             departement_id__in=departement_ids, user__is_active=True
@@ -165,7 +169,7 @@ def send_reminders(now: datetime.datetime | None = None) -> dict:
             delegates_by_departement[assignment.departement_id].append(assignment.user)
 
         def delegates(engineering_request):
-            if engineering_request.assigned_delegate_id:
+            if in_charge(engineering_request) is not None:
                 people = [engineering_request.assigned_delegate]
             else:
                 people = delegates_by_departement[engineering_request.departement_id]

@@ -26,6 +26,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name", locale="fr_FR")
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
 
+    class Params:
+        # Support staff of the portal (``UserFactory(superuser=True)``): no role, full admin.
+        superuser = factory.Trait(is_staff=True, is_superuser=True)
+
     @factory.post_generation
     def save_password(obj, create, extracted, **kwargs):
         if create:
