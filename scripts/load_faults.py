@@ -115,10 +115,13 @@ class Process:
     """A child process in its own process group (the Celery worker forks; gunicorn too), its
     output in a log file of the run."""
 
-    def __init__(self, name: str, argv: list[str], *, env: dict, log_dir: Path):
+    def __init__(self, name: str, argv: list[str], *, env: dict, log_dir: Path,
+                 supervised: bool = False):  # fmt: skip
         self.name, self.argv, self.env = name, argv, env
         self.log_path = log_dir / f"{name}.log"
         self.popen: subprocess.Popen | None = None
+        # Restarted when it dies, as systemd (Restart=always) does in production.
+        self.supervised = supervised
 
     def start(self):
         handle = self.log_path.open("ab")
@@ -774,6 +777,8 @@ class Stack:
         self.web_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.web_port}"
         self.processes: list[Process] = []
+        self.restarts: list[dict] = []
+        self.stopping = threading.Event()
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "anct_portal.settings",
@@ -813,18 +818,26 @@ class Stack:
              "--log-level", "warning"],
             env=self.env, log_dir=self.log_dir,
         ).start()  # fmt: skip
+        # Worker and beat in two processes, each under a supervisor (see README, "Operations"):
+        # a worker that dies must not take the sweep with it.
         worker = Process(
-            "celery",
-            [str(BIN / "celery"), "-A", "anct_portal", "worker", "--beat", "--loglevel", "INFO",
-             "--concurrency", "2", "--without-gossip", "--without-mingle",
-             "--schedule", str(self.run_dir / "celerybeat-schedule")],
-            env={**self.env, "LOG_LEVEL": "INFO"}, log_dir=self.log_dir,
+            "celery-worker",
+            [str(BIN / "celery"), "-A", "anct_portal", "worker", "--loglevel", "INFO",
+             "--concurrency", "2", "--without-gossip", "--without-mingle"],
+            env={**self.env, "LOG_LEVEL": "INFO"}, log_dir=self.log_dir, supervised=True,
         ).start()  # fmt: skip
-        self.processes += [gunicorn, worker]
+        beat = Process(
+            "celery-beat",
+            [str(BIN / "celery"), "-A", "anct_portal", "beat", "--loglevel", "INFO",
+             "--schedule", str(self.run_dir / "celerybeat-schedule")],
+            env={**self.env, "LOG_LEVEL": "INFO"}, log_dir=self.log_dir, supervised=True,
+        ).start()  # fmt: skip
+        self.processes += [gunicorn, worker, beat]
+        threading.Thread(target=self._supervise, daemon=True).start()
         if not wait_until(lambda: self._answers("/compte/connexion/"), 60, 0.25):
             raise SystemExit(f"gunicorn did not answer; see {gunicorn.log_path}")
         log(f"gunicorn ({self.args.workers}×{self.args.threads}) on {self.base_url}, "
-            "Celery worker + beat started")  # fmt: skip
+            "Celery worker and beat started, supervised")  # fmt: skip
 
     def _answers(self, path: str) -> bool:
         import httpx
@@ -834,10 +847,22 @@ class Stack:
         except httpx.HTTPError:
             return False
 
+    def _supervise(self):
+        while not self.stopping.is_set():
+            for process in self.processes:
+                if process.supervised and not process.running() and not self.stopping.is_set():
+                    code = process.popen.returncode if process.popen else None
+                    self.restarts.append({"process": process.name, "exit_code": code,
+                                          "at": time.monotonic()})  # fmt: skip
+                    log(f"{process.name} exited ({code}): restarted by the supervisor")
+                    process.start()
+            self.stopping.wait(0.5)
+
     def check_alive(self) -> list[str]:
         return [p.name for p in self.processes if not p.running()]
 
     def stop(self):
+        self.stopping.set()
         for process in reversed(self.processes):
             process.stop()
         self.sink.stop()
@@ -1214,8 +1239,8 @@ def markdown(report: dict) -> str:
         "",
         "| phase | requests | 5xx | errors | submissions accepted / found | transitions | "
         "conflicts | e-mails expected / delivered / lost / duplicated | retried | "
-        "delivery s (median / max) | drain s | duration s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "delivery s (median / max) | worker restarts | drain s | duration s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in report["phases"]:
         n = p["notifications"]
@@ -1225,15 +1250,17 @@ def markdown(report: dict) -> str:
             f"{p['outcomes'].get('conflicts (already handled)', 0)} | "
             f"{n['email_expected']} / {n['email_delivered']} / {n['lost']} / {n['duplicated']} | "
             f"{n['retried']} | {n['delivery_seconds_median']} / {n['delivery_seconds_max']} | "
-            f"{p['drain_seconds']} | {p['duration_seconds']} |"
+            f"{len(p['process_restarts'])} | {p['drain_seconds']} | {p['duration_seconds']} |"
         )
     verdict = "All invariants hold." if report["ok"] else "**Invariants broken.**"
     lines += ["", f"Total duration {report['total_seconds']} s "
               f"(set-up {report['setup_seconds']} s). {verdict}"]  # fmt: skip
     for p in report["phases"]:
-        if p["events"]:
-            lines.append(f"- {p['name']}: " + "; ".join(
-                f"{e['event']} at {e['at_seconds']} s" for e in p["events"]))  # fmt: skip
+        events = [f"{e['event']} at {e['at_seconds']} s" for e in p["events"]]
+        events += [f"{r['process']} died (exit {r['exit_code']}) and was restarted at "
+                   f"{r['at_seconds']} s" for r in p["process_restarts"]]  # fmt: skip
+        if events:
+            lines.append(f"- {p['name']}: " + "; ".join(events))
         for violation in p["violations"]:
             lines.append(f"  - **{p['name']}**: {violation}")
     return "\n".join(lines) + "\n"
@@ -1323,7 +1350,12 @@ def main() -> int:
             next_ids = result.pop("next_ids")
             dead = stack.check_alive()
             if dead:
-                result["violations"].append(f"processes died: {dead}")
+                result["violations"].append(f"processes down at the end: {dead}")
+            restarts = [
+                {"process": r["process"], "exit_code": r["exit_code"],
+                 "at_seconds": round(r["at"] - phase_began, 1)}
+                for r in stack.restarts if r["at"] >= phase_began
+            ]  # fmt: skip
             phase = {
                 "name": name,
                 "requests": stats.requests,
@@ -1333,6 +1365,7 @@ def main() -> int:
                 "outcomes": dict(sorted(stats.outcomes.items())),
                 "pages": dict(stats.by_page.most_common()),
                 "events": events,
+                "process_restarts": restarts,
                 "drain_seconds": round(drained, 1),
                 "duration_seconds": round(time.monotonic() - phase_began, 1),
                 "error_samples": (stats.errors + stats.transport_errors)[:10],
@@ -1362,6 +1395,9 @@ def main() -> int:
     shutil.copy(out / "latest.json", out / f"report-{report['mode']}-{stamp}.json")
     log(f"report: {out / 'latest.md'} ({report['total_seconds']} s in all)")
     print(markdown(report))
+    failed = sum(1 for p in report["phases"] if p["violations"])
+    # A closing line CI reads like a test runner's: one "test" per phase.
+    print(f"loadtest: {len(report['phases']) - failed} passed, {failed} failed")
     return 0 if report["ok"] else 1
 
 
