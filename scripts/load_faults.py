@@ -12,7 +12,8 @@ The script builds everything it needs and owns all of it:
 - its own redis-server on a free port (so that it can stop and restart it), an aiosmtpd mail
   sink in this process (which it can make answer 451, or stop listening), gunicorn with the
   production settings (``DEBUG=false``, ``SECURE_SSL_REDIRECT=false`` because it speaks HTTP),
-  and a Celery worker with beat, with a short sweep and back-off;
+  and a Celery worker and beat (two processes, restarted by the script when they die, as a
+  supervisor does in production), with a short sweep and back-off;
 - simulated users (threads, one httpx client each, signed in through the login form) that read
   (Mes demandes, request pages, the admin change list, dashboards), submit requests (GET the form,
   POST it with its one-time token, sometimes twice at once like a double click), answer requests
@@ -698,8 +699,9 @@ class Staff(User):
         change = self.browser.get(f"{ADMIN_REQUESTS}{pk}/change/", "admin change page")
         self.browser.expect(change, 200, what="admin change page")
         form = form_with(change.text, "body", "/message/")
-        if form is None:
-            raise ActionFailed(f"no message form on the admin page of {pk}")
+        if form is None:  # closed since the change list was read: no more messages
+            self.stats.outcome("refused (state changed)")
+            return
         data = form.values()
         mark = self.mark()
         data["body"] = f"{self.words(8)} {mark}"
