@@ -390,9 +390,13 @@ class Browser:
     def __init__(self, base_url: str, stats_ref):
         import httpx
 
+        # Idle connections are dropped after 1 s, before gunicorn's 2 s keep-alive closes them:
+        # otherwise a request sent on a connection the server is closing at that instant gets
+        # "connection reset" (a client-side race that reverse proxies avoid the same way).
         self.client = httpx.Client(
             base_url=base_url, follow_redirects=False, timeout=60.0,
             headers={"User-Agent": "anct-load-faults/1"},
+            limits=httpx.Limits(keepalive_expiry=1.0),
         )  # fmt: skip
         self.stats_ref = stats_ref
 
@@ -817,6 +821,7 @@ class Stack:
             [str(BIN / "gunicorn"), "anct_portal.wsgi:application",
              "--bind", f"127.0.0.1:{self.web_port}", "--workers", str(self.args.workers),
              "--threads", str(self.args.threads), "--timeout", "60", "--graceful-timeout", "10",
+             "--keep-alive", "2",
              "--log-level", "warning"],
             env=self.env, log_dir=self.log_dir,
         ).start()  # fmt: skip
@@ -988,7 +993,6 @@ def drain(sink: MailSink, timeout: float) -> float:
 
 def check(stats: Stats, sink: MailSink, first_notification_id: int, first_log_id: int) -> dict:
     """The invariants, on the whole database (cumulative) and on this phase's rows."""
-    from django.db import connection
     from django.db.models import Max
 
     from engineering_requests.models import EngineeringRequest, ReferenceSequence, TransitionLog
@@ -1135,7 +1139,6 @@ def check(stats: Stats, sink: MailSink, first_notification_id: int, first_log_id
 
     last_log = TransitionLog.objects.aggregate(m=Max("pk"))["m"] or 0
     last_notification = Notification.objects.aggregate(m=Max("pk"))["m"] or 0
-    connection.close()
     return {
         "submissions_accepted": len(stats.accepted),
         "submissions_found": found,
@@ -1323,6 +1326,7 @@ def main() -> int:
         # The demo data's notifications first: each phase starts from an empty outbox.
         drain(stack.sink, args.drain_timeout)
         report["setup_seconds"] = round(time.monotonic() - began, 1)
+        from django.db import connections
         from django.db.models import Max
 
         from engineering_requests.models import TransitionLog
@@ -1349,6 +1353,7 @@ def main() -> int:
                 smtp_up(stack.sink)
             drained = drain(stack.sink, args.drain_timeout)
             result = check(stats, stack.sink, *next_ids)
+            connections.close_all()
             next_ids = result.pop("next_ids")
             dead = stack.check_alive()
             if dead:
