@@ -913,7 +913,15 @@ def prepare_data(stack: Stack, *, extra_officials: int) -> dict:
     call_command("load_programmes", **quiet)
     os.environ["DEMO_PASSWORD"] = PASSWORD
     call_command("create_demo_data", force=True, **quiet)
-    call_command("collectstatic", interactive=False, **quiet)
+    # The production manifest (hashed names), without WhiteNoise's gzip and Brotli copies: they
+    # take 40 s to build and the simulated users never download static files.
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    storages = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}  # fmt: skip
+    with override_settings(STORAGES=storages):
+        call_command("collectstatic", interactive=False, **quiet)
     accounts = {"official": [], "delegate": [], "national": []}
     for code, letter in ((COMMUNE_A, "a"), (COMMUNE_B, "b")):
         home = Collectivity.objects.get(kind="commune", code=code)
