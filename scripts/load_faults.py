@@ -136,6 +136,12 @@ class Process:
     def running(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
+    def kill(self):
+        """SIGKILL the whole group, as an out-of-memory killer or a lost machine would."""
+        if self.running():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+
     def stop(self, timeout: float = 20):
         if not self.running():
             return
@@ -865,6 +871,9 @@ class Stack:
                     process.start()
             self.stopping.wait(0.5)
 
+    def process(self, name: str) -> Process:
+        return next(p for p in self.processes if p.name == name)
+
     def check_alive(self) -> list[str]:
         return [p.name for p in self.processes if not p.running()]
 
@@ -999,8 +1008,13 @@ def drain(sink: MailSink, timeout: float) -> float:
     return time.monotonic() - started
 
 
-def check(stats: Stats, sink: MailSink, first_notification_id: int, first_log_id: int) -> dict:
-    """The invariants, on the whole database (cumulative) and on this phase's rows."""
+def check(stats: Stats, sink: MailSink, first_notification_id: int, first_log_id: int,
+          tolerated_duplicates: int = 0) -> dict:  # fmt: skip
+    """The invariants, on the whole database (cumulative) and on this phase's rows.
+
+    ``tolerated_duplicates``: when the phase killed workers, each process killed between the
+    mail server's "250" and its commit sends that e-mail again (the documented at-least-once
+    window, same Message-ID); up to that many duplicates are noted, not failed."""
     from django.db.models import Max
 
     from engineering_requests.models import EngineeringRequest, ReferenceSequence, TransitionLog
@@ -1111,7 +1125,11 @@ def check(stats: Stats, sink: MailSink, first_notification_id: int, first_log_id
     unknown = sum(n for pk, n in received.items() if pk not in all_email_ids)
     if lost:
         violations.append(f"{len(lost)} e-mail notifications never received: {lost[:10]}")
-    if duplicated:
+    notes = []
+    if duplicated and duplicated <= tolerated_duplicates:
+        notes.append(f"{duplicated} e-mail(s) sent twice with the same Message-ID by a worker "
+                     "killed between sending and committing (documented window)")  # fmt: skip
+    elif duplicated:
         violations.append(f"{duplicated} e-mail notifications received more than once")
     if not_sent:
         violations.append(f"{len(not_sent)} outbox rows not sent: {not_sent[:10]}")
@@ -1165,6 +1183,7 @@ def check(stats: Stats, sink: MailSink, first_notification_id: int, first_log_id
             "delivery_seconds_max": round(delays[-1], 2) if delays else None,
         },
         "violations": violations,
+        "notes": notes,
         "next_ids": (last_notification + 1, last_log + 1),
     }
 
@@ -1241,6 +1260,10 @@ def phase_plan(stack: Stack):
             (0.4, "mail server stopped (connection refused)", lambda: smtp_down(sink)),
             (0.65, "mail server back", lambda: smtp_up(sink)),
         ]),
+        ("worker", [
+            (0.3, "Celery worker killed (SIGKILL)", lambda: stack.process("celery-worker").kill()),
+            (0.6, "Celery worker killed (SIGKILL)", lambda: stack.process("celery-worker").kill()),
+        ]),
     ]  # fmt: skip
 
 
@@ -1276,6 +1299,8 @@ def markdown(report: dict) -> str:
             lines.append(f"- {p['name']}: " + "; ".join(events))
         for violation in p["violations"]:
             lines.append(f"  - **{p['name']}**: {violation}")
+        for note in p.get("notes", []):
+            lines.append(f"  - {p['name']}: {note}")
     return "\n".join(lines) + "\n"
 
 
@@ -1284,7 +1309,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short mode (CI)")
     parser.add_argument("--users", type=int)
     parser.add_argument("--seconds", type=float, help="duration of each phase")
-    parser.add_argument("--phases", default="normal,redis,smtp")
+    parser.add_argument("--phases", default="normal,redis,smtp,worker")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--threads", type=int)
     parser.add_argument("--seed", type=int, default=2026)
@@ -1360,7 +1385,9 @@ def main() -> int:
             if stack.sink.controller is None:
                 smtp_up(stack.sink)
             drained = drain(stack.sink, args.drain_timeout)
-            result = check(stats, stack.sink, *next_ids)
+            kills = sum(1 for e in events if "killed" in e["event"])
+            # Each kill can catch each of the worker's two processes in the window.
+            result = check(stats, stack.sink, *next_ids, tolerated_duplicates=2 * kills)
             connections.close_all()
             next_ids = result.pop("next_ids")
             dead = stack.check_alive()
