@@ -1,8 +1,8 @@
-"""Load and fault test: the whole stack under concurrent users, then with Redis and the mail
-server failing, and checks that nothing was lost or done twice.
+"""Load and fault test: the whole stack under concurrent users, then with Redis, the mail
+server and the Celery worker failing, and checks that nothing was lost or done twice.
 
-    make loadtest            # 16 users, three phases of 90 s
-    make loadtest QUICK=1    # 8 users, three phases of 25 s (CI, under 3 minutes)
+    make loadtest            # 16 users, four phases of 90 s
+    make loadtest QUICK=1    # 8 users, four phases of 25 s (CI, under 3 minutes)
 
 The script builds everything it needs and owns all of it:
 
@@ -21,15 +21,16 @@ The script builds everything it needs and owns all of it:
   take requests in review, ask for information, resolve locally, escalate, decline, approve,
   refer back and complete.
 
-Three phases, each followed by a drain (wait until the outbox is empty): ``normal``; ``redis``
+Four phases, each followed by a drain (wait until the outbox is empty): ``normal``; ``redis``
 (Redis stopped, then restarted empty, mid-phase); ``smtp`` (the mail server answers 451, then
-stops listening, then comes back). After each phase the invariants are checked on the database
-and on what the mail sink received: no 5xx; every accepted submission is in the database with
-the reference its confirmation page showed; references unique and gap-free per year; every
-outbox row ``sent``; every e-mail row received exactly once (by its Message-ID); every
-transition that notifies has its outbox rows; transition logs chain from ``draft`` to the
-request's state. Figures go to ``var/loadtest/latest.json`` and ``latest.md``; the exit status
-is 1 when an invariant is broken.
+stops listening, then comes back); ``worker`` (the Celery worker killed twice with SIGKILL).
+After each phase the invariants are checked on the database and on what the mail sink
+received: no 5xx; every accepted submission is in the database with the reference its
+confirmation page showed; references unique and gap-free per year; every outbox row ``sent``;
+every e-mail row received exactly once (by its Message-ID); every message sent is in its thread
+once; every transition that notifies has its outbox rows; transition logs chain from ``draft``
+to the request's state. Figures go to ``var/loadtest/latest.json`` and ``latest.md``; the exit
+status is 1 when an invariant is broken.
 """
 
 import argparse
