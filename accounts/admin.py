@@ -7,13 +7,19 @@ words what changed — groups, delegations and memberships added or removed, acc
 and after — rather than Django's default "Groups changed".
 """
 
-from django.contrib import admin
+import json
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
-from django.utils.translation import gettext
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import roles
+from accounts import roles, services
 from accounts.models import CollectivityMembership, DelegateAssignment, User
 
 FLAGS = ("is_active", "is_staff", "is_superuser")
@@ -161,3 +167,73 @@ class UserAdmin(SuperuserOnly, auth_admin.UserAdmin):
         if add:
             return gettext("Compte créé : %(email)s") % {"email": form.instance.email}
         return describe_changes(before, after)
+
+    # Personal data (docs/personal-data.md) ---------------------------------------------------
+
+    actions = ("export_personal_data", "delete_accounts")
+
+    def has_delete_permission(self, request, obj=None):
+        # An account is never deleted as a row: the audit trail points to it (protected keys)
+        # and Django would take the admin history of its actions with it. « Supprimer les
+        # comptes » anonymises instead (accounts.services.delete_account).
+        return False
+
+    @admin.action(description=_("Exporter les données personnelles (JSON)"))
+    def export_personal_data(self, request, queryset):
+        users = list(queryset[:2])
+        if len(users) != 1:
+            self.message_user(
+                request, gettext("Choisissez un seul compte à exporter."), messages.WARNING
+            )
+            return None
+        user = users[0]
+        data = services.export_personal_data(user=user)
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=[user],
+            action_flag=CHANGE,
+            change_message=gettext("Export des données personnelles"),
+            single_object=True,
+        )
+        response = HttpResponse(
+            json.dumps(data, indent=2, ensure_ascii=False),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="donnees-personnelles-{user.pk}.json"'
+        )
+        return response
+
+    @admin.action(description=_("Supprimer les comptes sélectionnés (anonymisation)"))
+    def delete_accounts(self, request, queryset):
+        # Never one's own account from here: an administrator would lock themselves out.
+        users = list(queryset.filter(deleted_at__isnull=True).exclude(pk=request.user.pk))
+        if not users:
+            self.message_user(request, gettext("Aucun compte à supprimer."), messages.WARNING)
+            return None
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/accounts/user/delete_accounts.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "title": gettext("Supprimer des comptes"),
+                    "subtitle": None,
+                    "users": users,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        for user in users:
+            services.delete_account(user=user, by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s compte supprimé (anonymisé).",
+                "%(count)s comptes supprimés (anonymisés).",
+                len(users),
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
+        return None
