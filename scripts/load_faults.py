@@ -1429,6 +1429,8 @@ def main() -> int:
                 log(f"  ! {sample}")
     finally:
         stack.stop()
+        # The logs stay for a look; the collected static files (tens of MB) go.
+        shutil.rmtree(run_dir / "static", ignore_errors=True)
     report["total_seconds"] = round(time.monotonic() - began, 1)
     report["finished_at"] = datetime.datetime.now().isoformat(timespec="seconds")
     report["ok"] = bool(report["phases"]) and not any(p["violations"] for p in report["phases"])
