@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,3 +16,6 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("compte/", include("accounts.urls")),
 ]
+
+if settings.BENCH_BASELINE:
+    urlpatterns.append(path("__bench__/baseline/", views.bench_baseline, name="bench_baseline"))
