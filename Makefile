@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= anct_portal.settings
 
-.PHONY: run test venv lint format messages translations migrate data territories-data dashboard-assets bench-dashboard loadtest clean
+.PHONY: run test venv lint format messages translations migrate data territories-data dashboard-assets bench bench-dashboard loadtest clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
@@ -56,6 +56,15 @@ territories-data: venv
 # Rebuilds the dashboard's vendored Chart.js and département map from pinned npm packages.
 dashboard-assets: venv
 	$(BIN)/python scripts/vendor_dashboard_assets.py
+
+# National-scale benchmark: gunicorn + wrk against a one-query baseline, budgets checked (needs
+# PostgreSQL, Redis and wrk). QUICK=1: 200,000 requests, under 3 minutes; without it, also the
+# delegates' pages at 1,000,000. Drops and recreates BENCH_DATABASE_URL. Report in var/bench/.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/anct_bench
+bench: venv
+	@command -v wrk >/dev/null || { echo "wrk is needed (Debian: apt-get install wrk)"; exit 1; }
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
+		$(BIN)/python scripts/bench.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 # Times the dashboard pages on 200,000 generated requests (needs PostgreSQL; drops BENCH_DB).
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/anct_bench_dashboard

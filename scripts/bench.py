@@ -177,8 +177,8 @@ def choose_pages(sessions, targets) -> list[Page]:
              f"/demandes/{targets['official_request']}/"),
         Page("admin_list", "delegate: admin change list, first page", delegate, changelist,
              delegate_daily=True),
-        Page("admin_deep", "delegate: admin change list, page 100", delegate,
-             f"{changelist}?p=100", delegate_daily=True),
+        Page("admin_deep", f"delegate: admin change list, page {targets['deep_page']}", delegate,
+             f"{changelist}?p={targets['deep_page']}", delegate_daily=True),
         Page("admin_search", "delegate: admin search + state filter", delegate,
              f"{changelist}?statut=local_support&q={targets['search']}", delegate_daily=True),
         Page("admin_change", "delegate: admin change view", delegate,
@@ -247,6 +247,9 @@ def sessions_and_targets(generator) -> tuple[dict, dict]:
         .first()
     )
     search_collectivity = official_request.collectivity.name.split(" ")[0]
+    # A deep page: the 100th at national scale, halfway through a smaller data set.
+    in_busiest = EngineeringRequest.objects.filter(departement_id=busiest_dep).count()
+    deep_page = max(2, min(100, in_busiest // 50 // 2))
     domain = PriorityDomain.objects.filter(parent__isnull=False).first()
     tomorrow = datetime.date.today() + datetime.timedelta(days=90)
     submission = {
@@ -269,6 +272,7 @@ def sessions_and_targets(generator) -> tuple[dict, dict]:
         "official_request": official_request.pk,
         "delegate_request": delegate_request.pk,
         "search": search_collectivity,
+        "deep_page": deep_page,
         "submission": submission,
         "busiest_departement": busiest_dep,
         "busiest_collectivity": busiest_collectivity,
