@@ -23,16 +23,34 @@ def _roles(user) -> dict:
     if cached is not None:
         return cached
     from django.contrib.auth.models import Group
+    from django.db.models import CharField, Value
 
     from accounts.models import CollectivityMembership, DelegateAssignment
 
-    collectivity_ids = tuple(
-        CollectivityMembership.objects.filter(user=user).values_list("collectivity_id", flat=True)
+    # One round trip for the three memberships: every signed-in page asks.
+    kind = CharField()
+    rows = (
+        CollectivityMembership.objects.filter(user=user)
+        .values_list(Value("c", output_field=kind), "collectivity_id")
+        .union(
+            DelegateAssignment.objects.filter(user=user).values_list(
+                Value("d", output_field=kind), "departement_id"
+            ),
+            Group.objects.filter(name=NATIONAL_STAFF_GROUP, user=user).values_list(
+                Value("n", output_field=kind), "pk"
+            ),
+            all=True,
+        )
     )
-    departement_ids = tuple(
-        DelegateAssignment.objects.filter(user=user).values_list("departement_id", flat=True)
-    )
-    national = Group.objects.filter(name=NATIONAL_STAFF_GROUP, user=user).exists()
+    collectivity_ids, departement_ids, national = [], [], False
+    for row_kind, pk in rows:
+        if row_kind == "c":
+            collectivity_ids.append(pk)
+        elif row_kind == "d":
+            departement_ids.append(pk)
+        else:
+            national = True
+    collectivity_ids, departement_ids = tuple(collectivity_ids), tuple(departement_ids)
     cached = {
         "collectivity_ids": collectivity_ids,
         "departement_ids": departement_ids,

@@ -68,7 +68,8 @@ request = function()
 end
 done = function(summary, latency, requests)
   io.write(string.format(
-    "BENCH {\"requests\": %%d, \"seconds\": %%f, \"p50_us\": %%d, \"p95_us\": %%d, \"p99_us\": %%d, \"max_us\": %%d, \"errors_status\": %%d, \"errors_other\": %%d}\n",
+    "BENCH {\"requests\": %%d, \"seconds\": %%f, \"p50_us\": %%d, \"p95_us\": %%d, " ..
+    "\"p99_us\": %%d, \"max_us\": %%d, \"errors_status\": %%d, \"errors_other\": %%d}\n",
     summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(95),
     latency:percentile(99), latency.max, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
@@ -313,7 +314,7 @@ class Gunicorn:
         self.base = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
-        self.log_file = open(self.log_dir / "gunicorn.log", "ab")  # noqa: SIM115
+        self.log_file = open(self.log_dir / "gunicorn.log", "ab")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "anct_portal.wsgi:application", "--bind",
              f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--timeout", "60",
@@ -374,7 +375,7 @@ def wrk(base: str, page: Page, session: dict, args, work_dir: Path, duration: in
             "body": body,
             "cookie": session["cookie"],
             "extra_headers": extra,
-        }  # fmt: skip
+        }
     )
     command = [
         shutil.which("wrk") or "wrk", "-t1", f"-c{args.connections}", f"-d{duration}s",
@@ -499,10 +500,9 @@ def main() -> int:
     import django
 
     django.setup()
+    from bench_data import Generator
     from django.core.management import call_command
     from django.db import connection
-
-    from bench_data import Generator
 
     report = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
               "mode": "quick" if args.quick else "full", "budgets": BUDGETS,
@@ -520,10 +520,13 @@ def main() -> int:
     generator.create_staff()
     generation = generator.generate(args.requests)
     report["generation"] = {**generation, **generator.stats}
-    log(f"generated {generator.stats['requests']:,} requests, {generator.stats['logs']:,} "
-        f"transitions, {generator.stats['messages']:,} messages, "
-        f"{generator.stats['notifications']:,} notifications, {generator.stats['users']:,} "
-        f"accounts in {generation['seconds']} s ({generation['requests_per_s']:,} requests/s)")  # fmt: skip
+    stats = generator.stats
+    log(
+        f"generated {stats['requests']:,} requests, {stats['logs']:,} transitions, "
+        f"{stats['messages']:,} messages, {stats['notifications']:,} notifications, "
+        f"{stats['users']:,} accounts in {generation['seconds']} s "
+        f"({generation['requests_per_s']:,} requests/s)"
+    )
 
     sessions, targets = sessions_and_targets(generator)
     pages = choose_pages(sessions, targets)

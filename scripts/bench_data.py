@@ -15,13 +15,60 @@ import random
 import time
 from dataclasses import dataclass, field
 
-WORDS = (
-    "réhabilitation rénovation aménagement création extension requalification étude diagnostic "
-    "école mairie médiathèque salle polyvalente centre-bourg halles gare friche industrielle "
-    "maison de santé crèche gymnase piscine voirie pont place marché logements vacants "
-    "cœur de ville quartier parc entrée de ville réseau de chaleur éclairage public "
-    "assainissement eau potable pistes cyclables tiers-lieu commerce de proximité"
-).split()
+WORDS = [
+    "réhabilitation",
+    "rénovation",
+    "aménagement",
+    "création",
+    "extension",
+    "requalification",
+    "étude",
+    "diagnostic",
+    "école",
+    "mairie",
+    "médiathèque",
+    "salle",
+    "polyvalente",
+    "centre-bourg",
+    "halles",
+    "gare",
+    "friche",
+    "industrielle",
+    "maison",
+    "de",
+    "santé",
+    "crèche",
+    "gymnase",
+    "piscine",
+    "voirie",
+    "pont",
+    "place",
+    "marché",
+    "logements",
+    "vacants",
+    "cœur",
+    "de",
+    "ville",
+    "quartier",
+    "parc",
+    "entrée",
+    "de",
+    "ville",
+    "réseau",
+    "de",
+    "chaleur",
+    "éclairage",
+    "public",
+    "assainissement",
+    "eau",
+    "potable",
+    "pistes",
+    "cyclables",
+    "tiers-lieu",
+    "commerce",
+    "de",
+    "proximité",
+]
 PROJECTS = [
     "Réhabilitation de l'école",
     "Rénovation énergétique de la mairie",
@@ -148,7 +195,7 @@ class Generator:
             for pk in missing:
                 row = dict(defaults)
                 row.update(
-                    password="!",  # unusable: these accounts never sign in with a password
+                    password="!",  # noqa: S106 - unusable: these accounts never sign in with a password
                     email=f"elu-{pk}@bench.invalid",
                     first_name="Élu",
                     last_name=f"C{pk}",
@@ -162,7 +209,7 @@ class Generator:
             f'SELECT id, email FROM "{User._meta.db_table}" WHERE email LIKE %s',  # noqa: S608
             ("elu-%@bench.invalid",),
         )
-        by_email = dict((email, pk) for pk, email in cursor.fetchall())
+        by_email = {email: pk for pk, email in cursor.fetchall()}
         for pk in missing:
             self.accounts.official_by_collectivity[pk] = by_email[f"elu-{pk}@bench.invalid"]
         copy_rows(
@@ -210,8 +257,8 @@ class Generator:
             cursor = wrapper.cursor
             if not self.next_reference:
                 cursor.execute(
-                    f'SELECT year, last_number FROM "{ReferenceSequence._meta.db_table}"'
-                )  # noqa: S608
+                    f'SELECT year, last_number FROM "{ReferenceSequence._meta.db_table}"'  # noqa: S608
+                )
                 self.next_reference = dict(cursor.fetchall())
             done = 0
             while done < total:
@@ -224,8 +271,8 @@ class Generator:
                     ]
                 fields, defaults = _columns(EngineeringRequest)
                 cursor.execute(
-                    f'SELECT coalesce(max(id), 0) FROM "{EngineeringRequest._meta.db_table}"'
-                )  # noqa: S608
+                    f'SELECT coalesce(max(id), 0) FROM "{EngineeringRequest._meta.db_table}"'  # noqa: S608
+                )
                 last_id = cursor.fetchone()[0]
 
                 def request_rows(plans=plans, fields=fields, defaults=defaults):
@@ -240,7 +287,8 @@ class Generator:
                 copy_rows(cursor, EngineeringRequest._meta.db_table,
                           [f'"{f.column}"' for f in fields], request_rows())  # fmt: skip
                 cursor.execute(
-                    f'SELECT id FROM "{EngineeringRequest._meta.db_table}" WHERE id > %s ORDER BY id',  # noqa: S608
+                    f'SELECT id FROM "{EngineeringRequest._meta.db_table}" '  # noqa: S608
+                    "WHERE id > %s ORDER BY id",
                     (last_id,),
                 )
                 ids = [r[0] for r in cursor.fetchall()]
@@ -249,7 +297,8 @@ class Generator:
                 through = EngineeringRequest.domains.through
                 copy_rows(
                     cursor, through._meta.db_table, ["engineeringrequest_id", "prioritydomain_id"],
-                    ((pk, d) for pk in ids for d in rng.sample(domains, k=rng.choice((1, 1, 2)))),
+                    ((pk, d) for pk in ids
+                     for d in rng.sample(domains, k=min(len(domains), rng.choice((1, 1, 2))))),
                 )  # fmt: skip
                 self.stats["logs"] += copy_rows(
                     cursor, TransitionLog._meta.db_table,
@@ -278,7 +327,8 @@ class Generator:
             for year, number in self.next_reference.items():
                 cursor.execute(
                     f'INSERT INTO "{ReferenceSequence._meta.db_table}" (year, last_number) '  # noqa: S608
-                    "VALUES (%s, %s) ON CONFLICT (year) DO UPDATE SET last_number = EXCLUDED.last_number",
+                    "VALUES (%s, %s) ON CONFLICT (year) "
+                    "DO UPDATE SET last_number = EXCLUDED.last_number",
                     (year, number),
                 )
             cursor.execute("ANALYZE")
@@ -412,7 +462,9 @@ class Generator:
                 else:
                     fields.update(
                         escalated_at=decision,
-                        innovative_rationale="Projet complexe, expertise rare." if rng.random() < 0.6 else "",
+                        innovative_rationale=(
+                            "Projet complexe, expertise rare." if rng.random() < 0.6 else ""
+                        ),
                         rare_expertise=rng.random() < 0.3,
                     )  # fmt: skip
                     if not fields["innovative_rationale"]:

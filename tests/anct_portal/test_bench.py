@@ -1,0 +1,100 @@
+"""The benchmark's pieces: the baseline view, and the data generator (scripts/bench_data.py),
+whose data must look like what the services write, or the figures would measure nothing real."""
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+from django.urls import NoReverseMatch, reverse
+
+from accounts import roles
+from accounts.models import User
+from anct_portal import views
+from engineering_requests.enums import RequestState as S
+from engineering_requests.models import EngineeringRequest, TransitionLog
+from engineering_requests.services import submit_request
+from notifications.models import Notification
+from tests.engineering_requests.factories import draft_fields
+from tests.programmes.factories import PriorityDomainFactory
+from tests.territories.factories import CollectivityFactory, DepartementFactory
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+
+pytestmark = pytest.mark.django_db
+
+
+def test_baseline_is_not_routed_by_default(client):
+    with pytest.raises(NoReverseMatch):
+        reverse("bench_baseline")
+    assert client.get("/__bench__/baseline/").status_code == 404
+
+
+def test_baseline_view_runs_one_query(rf, django_assert_num_queries):
+    DepartementFactory(code="23", name="Creuse")
+    with django_assert_num_queries(1):
+        response = views.bench_baseline(rf.get("/__bench__/baseline/"))
+    assert response.status_code == 200
+    assert b"Creuse" in response.content
+
+
+def test_roles_take_one_query(django_assert_num_queries):
+    collectivity = CollectivityFactory()
+    user = User.objects.create(email="elu@example.fr")
+    user.collectivity_memberships.create(collectivity=collectivity)
+    with django_assert_num_queries(1):
+        assert roles.collectivity_ids(user) == (collectivity.pk,)
+        assert roles.departement_ids(user) == ()
+        assert not roles.is_national_staff(user)
+
+
+@pytest.mark.postgres
+@override_settings(TIME_ZONE="Europe/Paris")
+def test_generated_data_follows_the_state_machine():
+    from bench_data import Generator
+
+    departements = [DepartementFactory() for _ in range(3)]
+    for n in range(30):
+        CollectivityFactory(
+            commune__departement=departements[n % 3], commune__population=100 * (n + 1)
+        )
+    for n in range(3):
+        CollectivityFactory(epci_level=True, epci__departement=departements[n], population=5000)
+    PriorityDomainFactory(code="ouvrages", name="Ouvrages d'art")
+    generator = Generator(seed=7, years=3)
+    generator.create_staff()
+    generator.generate(600, chunk=250)
+
+    requests = list(EngineeringRequest.objects.all())
+    assert len(requests) == 600
+    states = Counter(r.state for r in requests)
+    # Most submitted requests end up answered locally; every state of the life cycle occurs.
+    assert states[S.LOCAL_SUPPORT] + states[S.COMPLETED] > states[S.NATIONAL_SUPPORT]
+    assert {S.DRAFT, S.IN_REVIEW, S.LOCAL_SUPPORT, S.ESCALATED, S.COMPLETED} <= set(states)
+    last_log = {}
+    for log in TransitionLog.objects.order_by("created_at", "pk"):
+        previous = last_log.get(log.engineering_request_id)
+        assert previous is None or previous.target_state == log.source_state
+        last_log[log.engineering_request_id] = log
+    for request in requests:
+        log = last_log.get(request.pk)
+        assert (log.target_state if log else S.DRAFT) == request.state
+        assert bool(request.reference) == (request.state != S.DRAFT)
+        assert request.submitted_by.collectivity_memberships.filter(
+            collectivity=request.collectivity
+        ).exists()
+    references = [r.reference for r in requests if r.reference]
+    assert len(references) == len(set(references))
+    assert Notification.objects.count() == 2 * TransitionLog.objects.count()
+
+    # A submission after the bulk load continues the year's numbering without a collision.
+    draft = EngineeringRequest.objects.filter(state=S.DRAFT).first()
+    fields = draft_fields()
+    draft.title, draft.description, draft.need = fields["title"], "Une description.", "Un besoin."
+    draft.engineering_kind = fields["engineering_kind"]
+    draft.intervention_form = fields["intervention_form"]
+    draft.save()
+    draft.domains.set(fields["domains"])
+    submitted = submit_request(engineering_request=draft, user=draft.submitted_by)
+    assert submitted.reference not in references
