@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 venv: $(VENV)/.installed
 
 messages: venv
-	$(BIN)/python manage.py compile_translations
+	DEBUG=true $(BIN)/python manage.py compile_translations
 
 # Refresh the English catalogue from the sources (needs GNU gettext), then translate what is new.
 translations: venv

@@ -11,6 +11,7 @@ reference numbers and reuses the accounts.
 """
 
 import datetime
+import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -340,8 +341,6 @@ class Generator:
         }
 
     def _notifications(self, ids, plans):
-        from psycopg.types.json import Jsonb
-
         rng = self.rng
         serial = self.stats["notifications"]
         for pk, p in zip(ids, plans, strict=True):
@@ -350,7 +349,7 @@ class Generator:
             for transition, _source, _target, _actor, _comment, when in p["logs"]:
                 recipient = delegate if transition == "submit" else official
                 audience = "delegate" if transition == "submit" else "official"
-                context = Jsonb({
+                context = json.dumps({
                     "subject": f"Demande {p['fields']['reference']} : {transition}",
                     "body": "Le statut de votre demande a changé.",
                     "url": f"/demandes/{pk}/",
