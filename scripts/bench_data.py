@@ -10,6 +10,7 @@ Every official, delegate and national staff account exists, with its memberships
 reference numbers and reuses the accounts.
 """
 
+import contextlib
 import datetime
 import json
 import random
@@ -93,6 +94,34 @@ class Accounts:
     national_ids: list
     delegate_by_departement: dict
     official_by_collectivity: dict = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def _bulk_load(cursor, tables):
+    """The usual bulk-load recipe: secondary indexes dropped and rebuilt once at the end, and
+    (when the role may) foreign-key triggers off while loading. The generator writes consistent
+    rows (tests/anct_portal/test_bench.py checks them)."""
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
+        "AND indexdef NOT LIKE 'CREATE UNIQUE%%'",
+        (list(tables),),
+    )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    try:
+        cursor.execute("SET session_replication_role = replica")
+        triggers_off = True
+    except Exception:
+        cursor.connection.rollback()
+        triggers_off = False
+    try:
+        yield
+    finally:
+        if triggers_off:
+            cursor.execute("SET session_replication_role = DEFAULT")
+        for _name, definition in indexes:
+            cursor.execute(definition)
 
 
 def copy_rows(cursor, table: str, columns: list[str], rows) -> int:
@@ -254,7 +283,13 @@ class Generator:
         domains = domains or list(PriorityDomain.objects.values_list("pk", flat=True))
         operators = list(Operator.objects.values_list("pk", flat=True))
         started = time.perf_counter()
-        with connection.cursor() as wrapper:
+        big_tables = [
+            EngineeringRequest._meta.db_table,
+            TransitionLog._meta.db_table,
+            RequestMessage._meta.db_table,
+            Notification._meta.db_table,
+        ]
+        with connection.cursor() as wrapper, _bulk_load(wrapper.cursor, big_tables):
             cursor = wrapper.cursor
             if not self.next_reference:
                 cursor.execute(
@@ -332,7 +367,9 @@ class Generator:
                     "DO UPDATE SET last_number = EXCLUDED.last_number",
                     (year, number),
                 )
-            cursor.execute("ANALYZE")
+        with connection.cursor() as cursor:
+            for table in [*big_tables, "accounts_user"]:
+                cursor.execute(f'ANALYZE "{table}"')
         seconds = time.perf_counter() - started
         return {
             "requests": total,
