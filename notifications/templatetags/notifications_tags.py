@@ -5,16 +5,20 @@ from notifications.models import Notification
 register = template.Library()
 
 
+UNREAD_BADGE_CAP = 100
+
+
 @register.simple_tag(takes_context=True)
 def unread_notifications_count(context) -> int:
-    """Unread in-app notifications of the signed-in user: one indexed COUNT, once per page."""
+    """Unread in-app notifications of the signed-in user, counted up to ``UNREAD_BADGE_CAP``
+    (the badge then says "99+"): one indexed query per page, bounded however many are unread."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
         return 0
     cached = getattr(request, "_unread_notifications", None)
     if cached is None:
-        cached = Notification.objects.inbox(user).unread().count()
+        cached = Notification.objects.inbox(user).unread().order_by()[:UNREAD_BADGE_CAP].count()
         request._unread_notifications = cached
     return cached
 

@@ -84,8 +84,9 @@ def test_mes_demandes_runs_a_constant_number_of_queries(
     EngineeringRequestFactory.create_batch(
         50, collectivity=cast.collectivity, submitted_by=cast.official
     )
+    # Session, user, roles, "follows", counts by state, unread notifications, the page's rows.
     for params in ({}, {"statut": "draft"}, {"q": "pont", "page": 2}):
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(7):
             response = official_client.get(URL, params)
         assert response.status_code == 200
     assert response.context["total"] == 350
@@ -112,3 +113,22 @@ def test_the_local_contact_lists_the_requests_they_follow(client, cast):
 def test_anonymous_users_are_sent_to_sign_in(client):
     response = client.get(URL)
     assert response.url == f"{reverse('accounts:login')}?next={URL}"
+
+
+def test_mes_demandes_holds_exactly_what_the_official_may_see_of_their_collectivites(cast):
+    from engineering_requests import selectors
+
+    mine = [cast.draft(), cast.request_in(RequestState.IN_REVIEW), cast.request_in("submitted")]
+    elsewhere = EngineeringRequestFactory(submitted=True)  # another collectivité
+    EngineeringRequestFactory(submitted=True, contact_email=cast.official.email)  # followed only
+    for user in (cast.official, cast.colleague, cast.other_official, cast.delegate, cast.nobody):
+        expected = set(
+            selectors.visible_to(user).filter(
+                collectivity_id__in=user.collectivity_memberships.values("collectivity_id")
+            )
+        )
+        assert set(selectors.of_my_collectivities(user)) == expected
+    assert set(selectors.of_my_collectivities(cast.official)) == set(mine)
+    assert elsewhere not in set(selectors.of_my_collectivities(cast.official))
+    cast.official.is_active = False
+    assert not selectors.of_my_collectivities(cast.official).exists()

@@ -40,6 +40,16 @@ def test_the_header_shows_the_unread_count(client, official):
     assert "(3 non lues)" in html
 
 
+def test_the_header_count_stops_at_99_plus(client, official, django_assert_max_num_queries):
+    NotificationFactory.create_batch(101, recipient=official, in_app=True)
+    response = client.get(reverse("home"))
+    html = unescape(response.content.decode())
+    assert ">99+<" in html and "(plus de 99 non lues)" in html
+    NotificationFactory.create_batch(99, recipient=official, in_app=True)  # 200: still 99+
+    with django_assert_max_num_queries(6):
+        assert ">99+<" in client.get(reverse("home")).content.decode()
+
+
 def test_the_centre_lists_my_in_app_notifications_only_newest_first(client, official):
     older = NotificationFactory(recipient=official, in_app=True)
     newer = NotificationFactory(recipient=official, in_app=True)
