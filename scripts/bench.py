@@ -440,9 +440,17 @@ def evaluate(pages, results, queries) -> list[dict]:
         r = results[page.key]
         count, status = queries[page.key]
         ratio = r["p95_us"] / baseline_p95
-        limit = BUDGETS["dashboard_queries"] if page.dashboard else BUDGETS["queries"]
+        # The query budget is for pages; the submission writes in one transaction (its count
+        # is held constant by tests/engineering_requests/test_portal_form.py).
+        limit = (
+            None
+            if page.method == "POST"
+            else BUDGETS["dashboard_queries"]
+            if page.dashboard
+            else BUDGETS["queries"]
+        )
         checks = {
-            "queries": count <= limit,
+            "queries": limit is None or count <= limit,
             "status": status == page.expect,
             "errors": r["errors_status"] + r["errors_other"] == 0,
         }
@@ -469,7 +477,7 @@ def markdown_table(rows) -> str:
         failed = ", ".join(k for k, v in r["checks"].items() if not v)
         lines.append(
             f"| {r['page']} | {r['ratio']:.2f} × | {r['p50_ms']} | {r['p95_ms']} | {r['rps']} | "
-            f"{r['queries']}/{r['query_budget']} | {'yes' if r['ok'] else 'NO: ' + failed} |"
+            f"{r['queries']}/{r['query_budget'] or '–'} | {'yes' if r['ok'] else 'NO: ' + failed} |"
         )
     return "\n".join(lines)
 

@@ -308,3 +308,21 @@ def test_another_collectivitys_draft_is_a_404(official_client, cast, domain):
     other = EngineeringRequestFactory()
     assert official_client.get(edit_url(other.pk)).status_code == 404
     assert official_client.post(edit_url(other.pk), complete(cast, domain)).status_code == 404
+
+
+def test_a_submission_runs_the_same_queries_however_many_requests_exist(
+    official_client, cast, domain
+):
+    from django.test.utils import CaptureQueriesContext
+
+    def submit_one():
+        with CaptureQueriesContext(connection) as queries:
+            response = official_client.post(CREATE, complete(cast, domain))
+        assert response.status_code == 302
+        return len(queries)
+
+    first = submit_one()
+    EngineeringRequestFactory.create_batch(60, collectivity=cast.collectivity, submitted=True)
+    assert submit_one() == first
+    # Writes in one transaction: the draft, its domain, the submission, the log, the outbox.
+    assert first <= 34
