@@ -234,6 +234,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.send_reminders",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon-fri"),
     },
+    # Retention: notifications deleted 12 months after sending (docs/personal-data.md).
+    "notifications-purge": {
+        "task": "notifications.purge_old",
+        "schedule": crontab(minute=15, hour=3),
+    },
     # Weekly backlog digests: Monday morning.
     "notifications-digests": {
         "task": "notifications.send_digests",
@@ -243,6 +248,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # Notifications (see README, "Notifications").
 NOTIFICATIONS_SWEEP_AFTER_SECONDS = env_int("NOTIFICATIONS_SWEEP_AFTER_SECONDS", 300)
+NOTIFICATIONS_KEEP_DAYS = env_int("NOTIFICATIONS_KEEP_DAYS", 365)
 NOTIFICATIONS_MAX_RETRIES = env_int("NOTIFICATIONS_MAX_RETRIES", 8)
 NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", 30)
 NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS = env_int("NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS", 1800)

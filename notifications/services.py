@@ -172,6 +172,22 @@ def sweep(*, limit: int = 1000) -> int:
     return handed
 
 
+def purge_old(*, batch_size: int = 5000) -> int:
+    """Delete the notifications past their retention (``NOTIFICATIONS_KEEP_DAYS`` after they were
+    sent or failed; see docs/personal-data.md). Pending rows are the sweep's, never purged. In
+    batches, so that the first run over years of rows holds no long lock."""
+    cutoff = timezone.now() - datetime.timedelta(days=settings.NOTIFICATIONS_KEEP_DAYS)
+    expired = Notification.objects.filter(
+        status__in=[NotificationStatus.SENT, NotificationStatus.FAILED],
+        created_at__lt=cutoff,  # served by (status, created_at); sent_at >= created_at
+    ).filter(Q(sent_at__isnull=True) | Q(sent_at__lt=cutoff))
+    deleted = 0
+    while ids := list(expired.order_by().values_list("pk", flat=True)[:batch_size]):
+        deleted += Notification.objects.filter(pk__in=ids).delete()[0]
+    logger.info("purge: %s notification(s) older than %s deleted", deleted, cutoff.date())
+    return deleted
+
+
 def mark_read(*, user, notification_ids=None) -> int:
     """Mark the user's in-app notifications read: the given ones, or all of them."""
     queryset = Notification.objects.inbox(user).unread()

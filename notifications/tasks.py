@@ -31,6 +31,13 @@ def sweep_pending() -> int:
     return services.sweep()
 
 
+@shared_task(name="notifications.purge_old")
+def purge_old() -> int:
+    from notifications import services
+
+    return services.purge_old()
+
+
 @shared_task(name="notifications.send_reminders")
 def send_reminders() -> dict:
     from notifications import periodic

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from notifications import devmail, services
 from notifications.forms import PreferenceForm
@@ -30,6 +30,7 @@ def _safe_next(request, fallback: str) -> str:
 
 
 @login_required
+@require_GET
 def inbox(request):
     unread_only = request.GET.get("filtre") == "non-lues"
     queryset = Notification.objects.inbox(request.user).only(

@@ -342,3 +342,30 @@ def test_an_official_cannot_sign_in_to_the_admin(cast):
     )
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_view_on_site_answers_404_for_what_the_user_may_not_see(client):
+    from django.contrib.contenttypes.models import ContentType
+
+    from engineering_requests.models import EngineeringRequest
+    from tests.accounts.factories import DelegateFactory
+    from tests.engineering_requests.factories import EngineeringRequestFactory
+
+    mine = EngineeringRequestFactory(submitted=True)
+    elsewhere = EngineeringRequestFactory(submitted=True)
+    delegate = DelegateFactory(departements=[mine.departement])
+    client.force_login(delegate)
+    content_type = ContentType.objects.get_for_model(EngineeringRequest).pk
+    url = "/admin/r/{}/{}/"
+    response = client.get(url.format(content_type, mine.pk))
+    assert response.status_code == 302 and response["Location"].endswith(mine.get_absolute_url())
+    for object_id in (elsewhere.pk, 10**9, "not-a-number"):
+        assert client.get(url.format(content_type, object_id)).status_code == 404
+    assert client.get(url.format(10**6, mine.pk)).status_code == 404
+
+
+def test_the_notification_centre_refuses_post(client):
+    from tests.accounts.factories import OfficialFactory
+
+    client.force_login(OfficialFactory())
+    assert client.post("/notifications/").status_code == 405

@@ -76,7 +76,7 @@ MATRIX: dict[str, tuple[str, str]] = {
     "admin:password_change_done": ("A A A 200 200 200 A", "A A A 405 405 405 A"),
     "admin:autocomplete": ("A A A 403 403 403 A", "A A A 405 405 405 A"),
     "admin:jsi18n": ("A A A 200 200 200 A", "A A A 405 405 405 A"),
-    "admin:view_on_site": ("A A A R R R A", "A A A R R R A"),
+    "admin:view_on_site": ("A A A R 404 R A", "A A A R 404 R A"),
     "admin:auth_user_password_change": ("A A A 403 403 403 A", "A A A 403 403 403 A"),
     "admin:engineering_requests_engineeringrequest_transition": (
         "A A A 200 404 403 A",
@@ -178,7 +178,7 @@ MATRIX: dict[str, tuple[str, str]] = {
     "dashboard:kpi": ("L 403 403 200 200 200 403", "L 405 405 405 405 405 405"),
     "dashboard:public": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
     "dashboard:public_csv": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
-    "notifications:inbox": ("L 200 200 200 200 200 200", "L 200 200 200 200 200 200"),
+    "notifications:inbox": ("L 200 200 200 200 200 200", "L 405 405 405 405 405 405"),
     "notifications:open": ("L 405 405 405 405 405 405", "L R 404 404 404 404 404"),
     "notifications:mark_read": ("L 405 405 405 405 405 405", "L R 404 404 404 404 404"),
     "notifications:mark_all_read": ("L 405 405 405 405 405 405", "L R R R R R R"),
