@@ -549,7 +549,7 @@ def main() -> int:
         pages = [p for p in pages if p.key in keep]
     queries = {p.key: count_queries(p, sessions) for p in pages}
     connection.close()
-    results = run_pages(pages, sessions, args, env, run_dir, label="200k")
+    results = run_pages(pages, sessions, args, env, run_dir, label=f"{args.requests // 1000}k")
     rows = evaluate(pages, results, queries)
     rss = results["_rss_mb"]
     report.update(
@@ -625,10 +625,19 @@ def render(report) -> str:
             "",
         ]
     if "scaled" in report:
+        at_base = {r["key"]: r for r in report["pages"]}
+        growth = ", ".join(
+            f"{r['page']}: {r['ratio'] / at_base[r['key']]['ratio']:.2f}"
+            for r in report["scaled"]["pages"]
+            if r["key"] != "baseline"
+        )
         lines += [
             f"## {report['scaled']['requests']:,} requests: the pages delegates use daily",
             "",
             markdown_table(report["scaled"]["pages"]),
+            "",
+            f"Ratio at {report['scaled']['requests']:,} ÷ ratio at {report['requests']:,} "
+            f"(1.00: no degradation): {growth}.",
             "",
         ]
     lines.append(f"Budgets: {'all hold' if report['budgets_ok'] else 'MISSED'}; "

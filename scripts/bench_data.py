@@ -291,11 +291,11 @@ class Generator:
         ]
         with connection.cursor() as wrapper, _bulk_load(wrapper.cursor, big_tables):
             cursor = wrapper.cursor
-            if not self.next_reference:
-                cursor.execute(
-                    f'SELECT year, last_number FROM "{ReferenceSequence._meta.db_table}"'  # noqa: S608
-                )
-                self.next_reference = dict(cursor.fetchall())
+            # Continue after what exists (the benchmark's submissions took numbers too).
+            cursor.execute(
+                f'SELECT year, last_number FROM "{ReferenceSequence._meta.db_table}"'  # noqa: S608
+            )
+            self.next_reference = dict(cursor.fetchall())
             done = 0
             while done < total:
                 size = min(chunk, total - done)
