@@ -32,14 +32,14 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from dashboard.aggregates import DaysBetween, percentile_cont
-from engineering_requests import selectors as request_selectors
+from dashboard.aggregates import percentile_cont
+from dashboard.models import RequestFact
 from engineering_requests.enums import RequestState
 from engineering_requests.models import EngineeringRequest
 from programmes.enums import NationalInstrument
@@ -66,9 +66,9 @@ ESCALATION_GROUNDS = [
     (
         "fragility",
         _("Fragilité de la collectivité et insuffisance des ressources locales"),
-        ~Q(fragility_rationale="") & ~Q(insufficient_resources_rationale=""),
+        Q(ground_fragility=True),
     ),
-    ("innovative", _("Projet innovant ou particulièrement complexe"), ~Q(innovative_rationale="")),
+    ("innovative", _("Projet innovant ou particulièrement complexe"), Q(ground_innovative=True)),
     ("rare_expertise", _("Expertise rare"), Q(rare_expertise=True)),
     ("national_scope", _("Projet d'envergure nationale"), Q(national_scope=True)),
 ]
@@ -80,7 +80,12 @@ ESCALATION_GROUNDS = [
 @dataclass(frozen=True)
 class Scope:
     """Whose figures a page shows: all of France (national staff, public) or a delegate's
-    départements. Enforced on every query through ``requests()``."""
+    départements. Enforced on every query through ``requests()``.
+
+    The indicators read ``RequestFact`` (dashboard.models), the narrow copy of the submitted
+    requests that triggers keep in step with the requests table: drafts are never in it, which
+    is what ``engineering_requests.selectors.visible_to`` gives national staff; a delegate sees
+    the same rows of their départements."""
 
     kind: str  # "national", "delegate" or "public"
     user: object = None
@@ -90,15 +95,19 @@ class Scope:
     def is_public(self) -> bool:
         return self.kind == "public"
 
-    def requests(self) -> QuerySet[EngineeringRequest]:
+    def requests(self) -> QuerySet[RequestFact]:
+        queryset = RequestFact.objects.all()
         if self.kind == "public":
-            # Aggregates only ever leave this module for the public page.
-            queryset = EngineeringRequest.objects.all()
+            pass  # aggregates only ever leave this module for the public page
+        elif self.kind == "national" and roles.is_national_staff(self.user):
+            pass
+        elif self.kind == "delegate" and self.departement_ids is not None:
+            pass  # narrowed just below
         else:
-            queryset = request_selectors.visible_to(self.user)
+            return queryset.none()
         if self.departement_ids is not None:
             queryset = queryset.filter(departement_id__in=self.departement_ids)
-        return queryset.exclude(state=S.DRAFT)
+        return queryset
 
     def departements(self) -> QuerySet[Departement]:
         queryset = Departement.objects.select_related("region").order_by("code")
@@ -194,7 +203,7 @@ def reference_data(scope: Scope) -> ReferenceData:
     )
 
 
-def filtered_requests(scope: Scope, filters: Filters) -> QuerySet[EngineeringRequest]:
+def filtered_requests(scope: Scope, filters: Filters) -> QuerySet[RequestFact]:
     """The scope's requests narrowed by every filter but the period (each indicator applies
     the period to its own milestone)."""
     queryset = scope.requests()
@@ -235,13 +244,13 @@ def _delay_metrics(filters: Filters) -> list[tuple[str, object, object, Q]]:
         (
             "review",
             _("Du dépôt à la prise en charge par le délégué"),
-            DaysBetween("submitted_at", "review_started_at"),
+            F("review_days"),
             filters.in_period("review_started_at"),
         ),
         (
             "decision",
             _("Du dépôt à la décision (réponse locale ou appui national)"),
-            DaysBetween("submitted_at", Coalesce("resolved_locally_at", "decided_at")),
+            F("decision_days"),
             local | national,
         ),
     ]
@@ -284,7 +293,7 @@ def _percentiles(queryset, filters: Filters) -> dict:
     SQLite: the day counts in one query, interpolated like ``percentile_cont``."""
     metrics = _delay_metrics(filters)
     annotations = {
-        f"{code}_days": Case(When(condition, then=expression))
+        f"{code}_delay": Case(When(condition, then=expression))
         for code, _label, expression, condition in metrics
     }
     any_metric = Q()
@@ -299,7 +308,7 @@ def _percentiles(queryset, filters: Filters) -> dict:
     if connection.vendor == "postgresql":
         inner, params = rows.query.sql_with_params()
         columns = ", ".join(
-            f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {code}_days) AS {code}_{name}"
+            f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {code}_delay) AS {code}_{name}"
             for code, *_rest in metrics
             for name, fraction in PERCENTILES
         )
@@ -324,7 +333,7 @@ def _percentiles(queryset, filters: Filters) -> dict:
                 series.setdefault(group, {}).setdefault(name, []).append(row[name])
     return {
         group: {
-            f"{name.removesuffix('_days')}_{label}": percentile_cont(values[name], fraction)
+            f"{name.removesuffix('_delay')}_{label}": percentile_cont(values[name], fraction)
             for name in annotations
             for label, fraction in PERCENTILES
         }
@@ -545,8 +554,7 @@ def monthly_trend(
     }
     decisions = {
         month_key(row["month"]): row
-        for row in queryset.annotate(decision_at=Coalesce("resolved_locally_at", "decided_at"))
-        .filter(window.in_period("decision_at"))
+        for row in queryset.filter(window.in_period("decision_at"))
         .annotate(month=TruncMonth("decision_at"))
         .values("month")
         .annotate(
