@@ -6,8 +6,9 @@ write: on PostgreSQL one PL/pgSQL function, on SQLite three triggers (the develo
 ``rebuild()`` recomputes every row from the requests table: the migration calls it, and so must
 anything that writes requests with the triggers disabled (the benchmark's COPY).
 
-The column expressions below are the only definition of a fact; the day counts are the ones of
-``dashboard.aggregates.DaysBetween`` (same SQL, so the same floats as a live computation).
+The column expressions below are the only definition of a fact. Delays are in days, as floats:
+``date_part('epoch', end - start) / 86400`` on PostgreSQL (a double; EXTRACT returns numeric,
+much slower to sort), the difference of ``julianday`` on SQLite.
 """
 
 from django.db import connection, connections, transaction
@@ -153,3 +154,17 @@ def rebuild(using=None, *, reinstall: bool = False) -> int:
             # Fresh statistics and visibility map: index-only scans and good plans at once.
             cursor.execute(f"VACUUM ANALYZE {FACTS}")
     return count
+
+
+def values_at_offsets_sql(column: str) -> list[str]:
+    """Two SELECTs of (metric, département or NULL, offset, the two values of ``column`` from
+    that offset in ascending order), read by index-only scans on the delay indexes. Parameters:
+    the metric's name, the départements and offsets (two arrays), the metric's name again, the
+    offsets for all of France (an array)."""
+    pair = f"ARRAY(SELECT f.{column} FROM {FACTS} f WHERE f.{column} IS NOT NULL"
+    window = f"ORDER BY f.{column} OFFSET t.off LIMIT 2)"
+    return [
+        f"SELECT %s, t.dep, t.off, {pair} AND f.departement_id = t.dep {window} "
+        "FROM unnest(%s::bigint[], %s::bigint[]) AS t(dep, off)",
+        f"SELECT %s, NULL::bigint, t.off, {pair} {window} FROM unnest(%s::bigint[]) AS t(off)",
+    ]

@@ -64,7 +64,7 @@ class RequestFact(models.Model):
     ground_innovative = models.BooleanField(default=False)
     rare_expertise = models.BooleanField(default=False)
     national_scope = models.BooleanField(default=False)
-    # Delays in days (float), as dashboard.aggregates.DaysBetween computes them.
+    # Delays in days (float): submission → review start, submission → decision.
     review_days = models.FloatField(null=True)
     decision_days = models.FloatField(null=True)
 

@@ -38,7 +38,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from dashboard.aggregates import percentile_cont
+from dashboard import facts
+from dashboard.aggregates import interpolate, percentile_cont, percentile_rank
 from dashboard.models import RequestFact
 from engineering_requests.enums import RequestState
 from engineering_requests.models import EngineeringRequest
@@ -280,8 +281,10 @@ def _counts(queryset, filters: Filters, now) -> list[dict]:
         if upper is not None:
             band &= Q(submitted_at__gt=now - datetime.timedelta(days=upper))
         aggregates[f"band_{code}"] = Count("pk", filter=band)
-    for code, _label, _expression, condition in _delay_metrics(filters):
+    for code, _label, expression, condition in _delay_metrics(filters):
         aggregates[f"{code}_count"] = Count("pk", filter=condition)
+        # The values percentile_cont reads (it skips NULLs): the ranks of _indexed_percentiles.
+        aggregates[f"{code}_values"] = Count(expression, filter=condition)
     return list(queryset.values("departement_id", "state").annotate(**aggregates).order_by())
 
 
@@ -341,6 +344,55 @@ def _percentiles(queryset, filters: Filters) -> dict:
     }
 
 
+def _indexed_percentiles(count_rows: list[dict]) -> dict | None:
+    """The same figures as ``_percentiles`` for all of France without any filter, read from
+    the delay indexes of the facts instead of sorting every delay (PostgreSQL).
+
+    The counts give each delay's number of values per département; ``percentile_cont`` reads
+    the value at a rank and the next one (``percentile_rank``): one query fetches those two
+    values per département (median) and for France (median and 90th percentile) by index-only
+    scans with OFFSET, ``(departement, review_days)`` and ``(review_days)`` and their decision
+    twins, then interpolates as PostgreSQL does. Per département only the median is read: the
+    pages show no per-département 90th percentile."""
+    metrics = [code for code, *_rest in _delay_metrics(Filters())]
+    counts: dict = {}
+    for row in count_rows:
+        for code in metrics:
+            for group in (row["departement_id"], NATIONAL_ROW):
+                key = (code, group)
+                counts[key] = counts.get(key, 0) + row[f"{code}_values"]
+    wanted = []  # (metric, group, label, offset, proportion)
+    for (code, group), count in counts.items():
+        if not count:
+            continue
+        for label, fraction in PERCENTILES:
+            if group == NATIONAL_ROW or label == "median":
+                wanted.append((code, group, label, *percentile_rank(count, fraction)))
+    parts, params = [], []
+    for code in metrics:
+        column = f"{code}_days"  # a column of RequestFact, never user input
+        deps = [(group, offset) for c, group, _l, offset, _p in wanted if c == code]
+        per_departement = [(g, o) for g, o in deps if g != NATIONAL_ROW]
+        national = [o for g, o in deps if g == NATIONAL_ROW]
+        parts += facts.values_at_offsets_sql(column)
+        params += [code, [g for g, _o in per_departement], [o for _g, o in per_departement]]
+        params += [code, national]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        values = {
+            (code, NATIONAL_ROW if dep is None else dep, offset): pair
+            for code, dep, offset, pair in cursor.fetchall()
+        }
+    result: dict = {}
+    for code, group, label, offset, proportion in wanted:
+        pair = values.get((code, group, offset))
+        if not pair:
+            return None  # a request moved between the two queries: the caller sorts instead
+        upper = pair[1] if len(pair) > 1 else None
+        result.setdefault(group, {})[f"{code}_{label}"] = interpolate(pair[0], upper, proportion)
+    return result
+
+
 @dataclass
 class Figures:
     """The counts and delays of a page: national totals and one entry per département."""
@@ -355,7 +407,11 @@ def figures(scope: Scope, filters: Filters, *, now: datetime.datetime | None = N
     now = now or timezone.now()
     queryset = filtered_requests(scope, filters)
     count_rows = _counts(queryset, filters, now)
-    percentiles = _percentiles(queryset, filters)
+    percentiles = None
+    if connection.vendor == "postgresql" and scope.departement_ids is None and filters == Filters():
+        percentiles = _indexed_percentiles(count_rows)  # all of France: read from the indexes
+    if percentiles is None:
+        percentiles = _percentiles(queryset, filters)  # narrowed: sort what is left
     summed_keys = [key for key in (count_rows[0] if count_rows else {}) if key not in (
         "departement_id", "state")]  # fmt: skip
 
