@@ -73,7 +73,9 @@ class RequestFact(models.Model):
         verbose_name_plural = _("demandes (tableaux de bord)")
         indexes = [
             models.Index(fields=["submitted_at"], name="dashboard_fact_submitted_idx"),
-            models.Index(fields=["decision_at"], name="dashboard_fact_decision_idx"),
+            models.Index(
+                fields=["decision_at", "resolved_locally_at"], name="dashboard_fact_decision_idx"
+            ),
             models.Index(fields=["decided_at"], name="dashboard_fact_decided_idx"),
             models.Index(fields=["state", "submitted_at"], name="dashboard_fact_state_idx"),
             models.Index(
