@@ -139,20 +139,123 @@ def rebuild_sql(vendor: str) -> list[str]:
     ]
 
 
+# --- Counters per (département, state), PostgreSQL only (dashboard.models.RequestCount) ----
+
+COUNTS = "dashboard_requestcount"
+COUNT_TRIGGER = "dashboard_request_count_sync"
+REBUILDING = "dashboard.rebuilding"  # a transaction-local setting: the counters trigger waits
+
+
+def _counters(row: str) -> dict[str, str]:
+    """What one fact ``row`` adds to each counter (the unfiltered conditions of
+    ``selectors._counts``: a milestone counts when it is set)."""
+
+    def one(condition: str) -> str:
+        return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    escalated = f"{row}.escalated_at IS NOT NULL"
+    decided = f"({row}.resolved_locally_at IS NOT NULL OR {row}.decided_at IS NOT NULL)"
+    review = f"{row}.review_started_at IS NOT NULL"
+    return {
+        "submitted": one(f"{row}.submitted_at IS NOT NULL"),
+        "local": one(f"{row}.resolved_locally_at IS NOT NULL"),
+        "national": one(f"{row}.decided_at IS NOT NULL"),
+        "escalated": one(escalated),
+        "national_amount": (
+            f"(CASE WHEN {row}.decided_at IS NOT NULL THEN COALESCE({row}.granted_amount, 0) "
+            "ELSE 0 END)"
+        ),
+        "ground_fragility": one(f"{escalated} AND {row}.ground_fragility"),
+        "ground_innovative": one(f"{escalated} AND {row}.ground_innovative"),
+        "ground_rare_expertise": one(f"{escalated} AND {row}.rare_expertise"),
+        "ground_national_scope": one(f"{escalated} AND {row}.national_scope"),
+        "review_count": one(review),
+        "review_values": one(f"{review} AND {row}.review_days IS NOT NULL"),
+        "decision_count": one(decided),
+        "decision_values": one(f"{decided} AND {row}.decision_days IS NOT NULL"),
+    }
+
+
+COUNTERS = list(_counters("r"))
+
+
+def _apply_counters(row: str, sign: str) -> str:
+    values = ", ".join(f"{sign}{expression}" for expression in _counters(row).values())
+    updates = ", ".join(f"{c} = {COUNTS}.{c} + EXCLUDED.{c}" for c in COUNTERS)
+    return (
+        f"INSERT INTO {COUNTS} (departement_id, state, {', '.join(COUNTERS)}) "
+        f"VALUES ({row}.departement_id, {row}.state, {values}) "
+        f"ON CONFLICT (departement_id, state) DO UPDATE SET {updates};"
+    )
+
+
+def install_counts_sql() -> list[str]:
+    return [
+        f"""
+        CREATE OR REPLACE FUNCTION {COUNT_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF current_setting('{REBUILDING}', true) = 'on' THEN
+                RETURN NULL;
+            END IF;
+            IF TG_OP <> 'INSERT' THEN
+                {_apply_counters("OLD", "-")}
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                {_apply_counters("NEW", "")}
+            END IF;
+            RETURN NULL;
+        END
+        $$
+        """,
+        f"DROP TRIGGER IF EXISTS {COUNT_TRIGGER} ON {FACTS}",
+        f"""
+        CREATE TRIGGER {COUNT_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {FACTS}
+        FOR EACH ROW EXECUTE FUNCTION {COUNT_TRIGGER}()
+        """,
+    ]
+
+
+def uninstall_counts_sql() -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {COUNT_TRIGGER} ON {FACTS}",
+        f"DROP FUNCTION IF EXISTS {COUNT_TRIGGER}()",
+    ]
+
+
+def rebuild_counts_sql() -> list[str]:
+    sums = ", ".join(f"SUM({expression})" for expression in _counters("r").values())
+    return [
+        f"DELETE FROM {COUNTS}",
+        f"INSERT INTO {COUNTS} (departement_id, state, {', '.join(COUNTERS)}) "
+        f"SELECT r.departement_id, r.state, {sums} FROM {FACTS} AS r GROUP BY 1, 2",
+    ]
+
+
 def rebuild(using=None, *, reinstall: bool = False) -> int:
-    """Recompute every fact from the requests table, in one transaction (``reinstall``: the
-    triggers too, in case they were dropped or disabled); the number of facts."""
+    """Recompute every fact from the requests table, and on PostgreSQL the counters from the
+    facts, in one transaction (``reinstall``: the triggers too, in case they were dropped or
+    disabled); the number of facts."""
     conn = connection if using is None else connections[using]
-    statements = (install_sql(conn.vendor) if reinstall else []) + rebuild_sql(conn.vendor)
+    postgresql = conn.vendor == "postgresql"
+    statements = install_sql(conn.vendor) if reinstall else []
+    if postgresql:
+        statements += install_counts_sql() if reinstall else []
+        # The counters are recomputed once at the end, not row by row.
+        statements.append(f"SELECT set_config('{REBUILDING}', 'on', true)")
+    statements += rebuild_sql(conn.vendor)
+    if postgresql:
+        statements += rebuild_counts_sql()
+        statements.append(f"SELECT set_config('{REBUILDING}', 'off', true)")
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
         cursor.execute(f"SELECT COUNT(*) FROM {FACTS}")
         count = cursor.fetchone()[0]
-    if conn.vendor == "postgresql" and conn.get_autocommit():
+    if postgresql and conn.get_autocommit():
         with conn.cursor() as cursor:
             # Fresh statistics and visibility map: index-only scans and good plans at once.
             cursor.execute(f"VACUUM ANALYZE {FACTS}")
+            cursor.execute(f"ANALYZE {COUNTS}")
     return count
 
 

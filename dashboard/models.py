@@ -90,3 +90,45 @@ class RequestFact(models.Model):
 
     def __str__(self):
         return f"{self.request_id} ({self.state})"
+
+
+class RequestCount(models.Model):
+    """Counts of the facts per (département, state), for all time and without filters: what
+    the pages of all of France show by default. PostgreSQL only: a trigger on the facts adds
+    each fact's contribution and removes its old one in the same transaction, and
+    ``dashboard.facts.rebuild`` recomputes them. Elsewhere (SQLite), and whenever a filter or
+    a period applies, the counts are computed from the facts."""
+
+    departement = models.ForeignKey(
+        "territories.Departement",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    state = models.CharField(max_length=30, choices=RequestState.choices)
+    # Same names as the aggregates of dashboard.selectors._counts.
+    submitted = models.IntegerField(default=0)
+    local = models.IntegerField(default=0)
+    national = models.IntegerField(default=0)
+    escalated = models.IntegerField(default=0)
+    national_amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    ground_fragility = models.IntegerField(default=0)
+    ground_innovative = models.IntegerField(default=0)
+    ground_rare_expertise = models.IntegerField(default=0)
+    ground_national_scope = models.IntegerField(default=0)
+    review_count = models.IntegerField(default=0)
+    review_values = models.IntegerField(default=0)
+    decision_count = models.IntegerField(default=0)
+    decision_values = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("compteurs des demandes (tableaux de bord)")
+        verbose_name_plural = _("compteurs des demandes (tableaux de bord)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["departement", "state"], name="dashboard_count_dep_state_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.departement_id} {self.state}"

@@ -32,7 +32,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from dashboard import facts
 from dashboard.aggregates import interpolate, percentile_cont, percentile_rank
-from dashboard.models import RequestFact
+from dashboard.models import RequestCount, RequestFact
 from engineering_requests.enums import RequestState
 from engineering_requests.models import EngineeringRequest
 from programmes.enums import NationalInstrument
@@ -109,6 +109,15 @@ class Scope:
         if self.departement_ids is not None:
             queryset = queryset.filter(departement_id__in=self.departement_ids)
         return queryset
+
+    @property
+    def sees_all_of_france(self) -> bool:
+        """``requests()`` holds every submitted request (no département restriction)."""
+        if self.departement_ids is not None:
+            return False
+        return self.kind == "public" or (
+            self.kind == "national" and roles.is_national_staff(self.user)
+        )
 
     def departements(self) -> QuerySet[Departement]:
         queryset = Departement.objects.select_related("region").order_by("code")
@@ -261,6 +270,17 @@ PERCENTILES = [("median", 0.5), ("p90", 0.9)]
 NATIONAL_ROW = "__all__"  # key of the all-départements row in the per-group results
 
 
+def _band_aggregates(now) -> dict:
+    """The backlog: open requests by age band (a snapshot, whatever the period)."""
+    aggregates = {}
+    for code, _label, lower, upper in AGE_BANDS:
+        band = Q(state__in=OPEN_STATES, submitted_at__lte=now - datetime.timedelta(days=lower))
+        if upper is not None:
+            band &= Q(submitted_at__gt=now - datetime.timedelta(days=upper))
+        aggregates[f"band_{code}"] = Count("pk", filter=band)
+    return aggregates
+
+
 def _counts(queryset, filters: Filters, now) -> list[dict]:
     """One scan, GROUP BY (département, state): every count and sum the pages show. The rows
     (at most départements × states) are then added up for the national figures."""
@@ -276,16 +296,31 @@ def _counts(queryset, filters: Filters, now) -> list[dict]:
     }
     for code, _label, condition in ESCALATION_GROUNDS:
         aggregates[f"ground_{code}"] = Count("pk", filter=escalated & condition)
-    for code, _label, lower, upper in AGE_BANDS:
-        band = Q(state__in=OPEN_STATES, submitted_at__lte=now - datetime.timedelta(days=lower))
-        if upper is not None:
-            band &= Q(submitted_at__gt=now - datetime.timedelta(days=upper))
-        aggregates[f"band_{code}"] = Count("pk", filter=band)
+    aggregates.update(_band_aggregates(now))
     for code, _label, expression, condition in _delay_metrics(filters):
         aggregates[f"{code}_count"] = Count("pk", filter=condition)
         # The values percentile_cont reads (it skips NULLs): the ranks of _indexed_percentiles.
         aggregates[f"{code}_values"] = Count(expression, filter=condition)
     return list(queryset.values("departement_id", "state").annotate(**aggregates).order_by())
+
+
+def _maintained_counts(now) -> list[dict]:
+    """``_counts`` for all of France without any filter, in one query over small tables: the
+    counters kept per (département, state) by the database (``RequestCount``, PostgreSQL),
+    UNION ALL the backlog bands counted on the open requests only (they move with time).
+    Several rows may share a (département, state): the callers add rows up."""
+    bands = _band_aggregates(now)
+    zeros = {name: Value(0) for name in bands}
+    counters = RequestCount.objects.annotate(**zeros).values(
+        "departement_id", "state", *facts.COUNTERS, *bands
+    )
+    open_requests = (
+        RequestFact.objects.filter(state__in=OPEN_STATES)
+        .values("departement_id", "state")
+        .annotate(**{name: Value(0) for name in facts.COUNTERS}, **bands)
+        .order_by()
+    )
+    return list(counters.order_by().union(open_requests, all=True))
 
 
 def _percentiles(queryset, filters: Filters) -> dict:
@@ -406,10 +441,14 @@ def figures(scope: Scope, filters: Filters, *, now: datetime.datetime | None = N
     backlog and delays blocks, and the département table."""
     now = now or timezone.now()
     queryset = filtered_requests(scope, filters)
-    count_rows = _counts(queryset, filters, now)
+    # All of France, all time, no filter (the default page): maintained counters and indexes.
+    maintained = (
+        connection.vendor == "postgresql" and scope.sees_all_of_france and filters == Filters()
+    )
+    count_rows = _maintained_counts(now) if maintained else _counts(queryset, filters, now)
     percentiles = None
-    if connection.vendor == "postgresql" and scope.departement_ids is None and filters == Filters():
-        percentiles = _indexed_percentiles(count_rows)  # all of France: read from the indexes
+    if maintained:
+        percentiles = _indexed_percentiles(count_rows)
     if percentiles is None:
         percentiles = _percentiles(queryset, filters)  # narrowed: sort what is left
     summed_keys = [key for key in (count_rows[0] if count_rows else {}) if key not in (
