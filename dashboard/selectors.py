@@ -428,6 +428,13 @@ def _indexed_percentiles(count_rows: list[dict]) -> dict | None:
     return result
 
 
+def use_maintained(scope: Scope, filters: Filters) -> bool:
+    """All of France, all time, no filter (the default pages) on PostgreSQL: the counts come
+    from the maintained counters and the percentiles from the delay indexes. Anything narrower
+    is computed from the facts (fewer rows)."""
+    return connection.vendor == "postgresql" and scope.sees_all_of_france and filters == Filters()
+
+
 @dataclass
 class Figures:
     """The counts and delays of a page: national totals and one entry per département."""
@@ -441,10 +448,7 @@ def figures(scope: Scope, filters: Filters, *, now: datetime.datetime | None = N
     backlog and delays blocks, and the département table."""
     now = now or timezone.now()
     queryset = filtered_requests(scope, filters)
-    # All of France, all time, no filter (the default page): maintained counters and indexes.
-    maintained = (
-        connection.vendor == "postgresql" and scope.sees_all_of_france and filters == Filters()
-    )
+    maintained = use_maintained(scope, filters)
     count_rows = _maintained_counts(now) if maintained else _counts(queryset, filters, now)
     percentiles = None
     if maintained:

@@ -242,9 +242,17 @@ def test_python_percentile_matches_postgresql_definition():
 
 @pytest.mark.postgres
 def test_percentiles_are_computed_by_postgresql(data):
+    # Narrowed by a filter: percentile_cont over what is left, by département and in total.
+    with CaptureQueriesContext(connection) as queries:
+        delays = {d["code"]: d for d in headline(data, region_id=data.region_ab.pk)["delays"]}
+    assert len(queries) == 2  # the counts, then the percentiles
+    assert "percentile_cont(0.9) WITHIN GROUP (ORDER BY decision_delay)" in queries[1]["sql"]
+    assert "GROUPING SETS ((departement_id), ())" in queries[1]["sql"]
+    # A and B: decisions 5,6,10,12,20,30 → p90 at rank 5.5 = 20 + 0.5 × 10.
+    assert delays["decision"]["p90"] == pytest.approx(25.0)
+    # All of France without filter: the two values around each rank read from the indexes.
     with CaptureQueriesContext(connection) as queries:
         delays = {d["code"]: d for d in headline(data)["delays"]}
-    assert len(queries) == 2  # the counts, then the percentiles
-    assert "percentile_cont(0.9) WITHIN GROUP (ORDER BY decision_days)" in queries[1]["sql"]
-    assert "GROUPING SETS ((departement_id), ())" in queries[1]["sql"]
+    assert len(queries) == 2
+    assert "OFFSET t.off LIMIT 2" in queries[1]["sql"]
     assert delays["decision"]["p90"] == pytest.approx(24.0)
