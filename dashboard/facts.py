@@ -259,15 +259,16 @@ def rebuild(using=None, *, reinstall: bool = False) -> int:
     return count
 
 
-def values_at_offsets_sql(column: str) -> list[str]:
+def values_at_offsets_sql(column: str, rows: str) -> list[str]:
     """Two SELECTs of (metric, département or NULL, offset, the two values of ``column`` from
-    that offset in ascending order), read by index-only scans on the delay indexes. Parameters:
-    the metric's name, the départements and offsets (two arrays), the metric's name again, the
-    offsets for all of France (an array)."""
-    pair = f"ARRAY(SELECT f.{column} FROM {FACTS} f WHERE f.{column} IS NOT NULL"
-    window = f"ORDER BY f.{column} OFFSET t.off LIMIT 2)"
+    that offset in ascending order) among ``rows`` (SQL of the filtered facts, selecting
+    departement_id and ``column``), read by index-only scans on the delay indexes.
+    Parameters: the metric's name, the parameters of ``rows``, the départements and offsets
+    (two arrays); the metric's name, the parameters of ``rows``, the offsets for all of them."""
+    pair = f"ARRAY(SELECT x.{column} FROM ({rows}) AS x"
+    window = f"ORDER BY x.{column} OFFSET t.off LIMIT 2)"
     return [
-        f"SELECT %s, t.dep, t.off, {pair} AND f.departement_id = t.dep {window} "
+        f"SELECT %s, t.dep, t.off, {pair} WHERE x.departement_id = t.dep {window} "
         "FROM unnest(%s::bigint[], %s::bigint[]) AS t(dep, off)",
         f"SELECT %s, NULL::bigint, t.off, {pair} {window} FROM unnest(%s::bigint[]) AS t(off)",
     ]

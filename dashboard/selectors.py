@@ -220,7 +220,9 @@ def filtered_requests(scope: Scope, filters: Filters) -> QuerySet[RequestFact]:
     if filters.departement_id:
         queryset = queryset.filter(departement_id=filters.departement_id)
     if filters.region_id:
-        queryset = queryset.filter(departement__region_id=filters.region_id)
+        # IN, not a join: the delay indexes hold departement_id, not the région.
+        region = Departement.objects.filter(region_id=filters.region_id).values("pk")
+        queryset = queryset.filter(departement_id__in=region)
     if filters.programme_id:
         queryset = queryset.filter(programme_id=filters.programme_id)
     if filters.intervention_form:
@@ -379,20 +381,22 @@ def _percentiles(queryset, filters: Filters) -> dict:
     }
 
 
-def _indexed_percentiles(count_rows: list[dict]) -> dict | None:
-    """The same figures as ``_percentiles`` for all of France without any filter, read from
-    the delay indexes of the facts instead of sorting every delay (PostgreSQL).
+def _indexed_percentiles(queryset, filters: Filters, count_rows: list[dict]) -> dict | None:
+    """The same figures as ``_percentiles``, read from the delay indexes of the facts instead
+    of sorting every delay (PostgreSQL).
 
-    The counts give each delay's number of values per département; ``percentile_cont`` reads
-    the value at a rank and the next one (``percentile_rank``): one query fetches those two
-    values per département (median) and for France (median and 90th percentile) by index-only
-    scans with OFFSET, ``(departement, review_days)`` and ``(review_days)`` and their decision
-    twins, then interpolates as PostgreSQL does. Per département only the median is read: the
-    pages show no per-département 90th percentile."""
-    metrics = [code for code, *_rest in _delay_metrics(Filters())]
+    The counts give each delay's number of values per département (with the filters);
+    ``percentile_cont`` reads the value at a rank and the next one (``percentile_rank``): one
+    query fetches those two values per département (median) and for all of them (median and
+    90th percentile) by index-only scans with OFFSET on ``(departement, review_days)`` and
+    ``(review_days)`` and their decision twins. The filters (period, programme, form, région)
+    are evaluated on the index entries (their columns are INCLUDEd), so OFFSET counts only the
+    matching ones. Then Python interpolates as PostgreSQL does. Per département only the
+    median is read: the pages show no per-département 90th percentile."""
+    metrics = _delay_metrics(filters)
     counts: dict = {}
     for row in count_rows:
-        for code in metrics:
+        for code, *_rest in metrics:
             for group in (row["departement_id"], NATIONAL_ROW):
                 key = (code, group)
                 counts[key] = counts.get(key, 0) + row[f"{code}_values"]
@@ -404,14 +408,20 @@ def _indexed_percentiles(count_rows: list[dict]) -> dict | None:
             if group == NATIONAL_ROW or label == "median":
                 wanted.append((code, group, label, *percentile_rank(count, fraction)))
     parts, params = [], []
-    for code in metrics:
+    for code, _label, _expression, condition in metrics:
         column = f"{code}_days"  # a column of RequestFact, never user input
+        rows, rows_params = (
+            queryset.filter(condition, **{f"{column}__isnull": False})
+            .values("departement_id", column)
+            .query.sql_with_params()
+        )
         deps = [(group, offset) for c, group, _l, offset, _p in wanted if c == code]
         per_departement = [(g, o) for g, o in deps if g != NATIONAL_ROW]
         national = [o for g, o in deps if g == NATIONAL_ROW]
-        parts += facts.values_at_offsets_sql(column)
-        params += [code, [g for g, _o in per_departement], [o for _g, o in per_departement]]
-        params += [code, national]
+        parts += facts.values_at_offsets_sql(column, rows)
+        params += [code, *rows_params]
+        params += [[g for g, _o in per_departement], [o for _g, o in per_departement]]
+        params += [code, *rows_params, national]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         values = {
@@ -426,6 +436,18 @@ def _indexed_percentiles(count_rows: list[dict]) -> dict | None:
         upper = pair[1] if len(pair) > 1 else None
         result.setdefault(group, {})[f"{code}_{label}"] = interpolate(pair[0], upper, proportion)
     return result
+
+
+def use_delay_indexes(scope: Scope, filters: Filters) -> bool:
+    """Percentiles from the delay indexes (PostgreSQL) for all of France, whatever the period,
+    programme, form or région. A domain filter (a join per row) or a few départements (a
+    delegate, a département filter: few rows to sort) sort their delays instead."""
+    return (
+        connection.vendor == "postgresql"
+        and scope.sees_all_of_france
+        and not filters.domain_id
+        and not filters.departement_id
+    )
 
 
 def use_maintained(scope: Scope, filters: Filters) -> bool:
@@ -451,8 +473,8 @@ def figures(scope: Scope, filters: Filters, *, now: datetime.datetime | None = N
     maintained = use_maintained(scope, filters)
     count_rows = _maintained_counts(now) if maintained else _counts(queryset, filters, now)
     percentiles = None
-    if maintained:
-        percentiles = _indexed_percentiles(count_rows)
+    if use_delay_indexes(scope, filters):
+        percentiles = _indexed_percentiles(queryset, filters, count_rows)
     if percentiles is None:
         percentiles = _percentiles(queryset, filters)  # narrowed: sort what is left
     summed_keys = [key for key in (count_rows[0] if count_rows else {}) if key not in (

@@ -139,13 +139,41 @@ class Migration(migrations.Migration):
                     models.Index(fields=["decided_at"], name="dashboard_fact_decided_idx"),
                     models.Index(fields=["state", "submitted_at"], name="dashboard_fact_state_idx"),
                     models.Index(
-                        fields=["departement", "review_days"], name="dashboard_fact_dep_review_idx"
+                        fields=["departement", "review_days"],
+                        include=("review_started_at", "programme", "intervention_form"),
+                        name="dashboard_fact_dep_review_idx",
                     ),
                     models.Index(
-                        fields=["departement", "decision_days"], name="dashboard_fact_dep_dec_idx"
+                        fields=["departement", "decision_days"],
+                        include=(
+                            "resolved_locally_at",
+                            "decided_at",
+                            "programme",
+                            "intervention_form",
+                        ),
+                        name="dashboard_fact_dep_dec_idx",
                     ),
-                    models.Index(fields=["review_days"], name="dashboard_fact_review_idx"),
-                    models.Index(fields=["decision_days"], name="dashboard_fact_dec_days_idx"),
+                    models.Index(
+                        fields=["review_days"],
+                        include=(
+                            "departement",
+                            "review_started_at",
+                            "programme",
+                            "intervention_form",
+                        ),
+                        name="dashboard_fact_review_idx",
+                    ),
+                    models.Index(
+                        fields=["decision_days"],
+                        include=(
+                            "departement",
+                            "resolved_locally_at",
+                            "decided_at",
+                            "programme",
+                            "intervention_form",
+                        ),
+                        name="dashboard_fact_dec_days_idx",
+                    ),
                 ],
             },
         ),

@@ -28,22 +28,23 @@ pytestmark = pytest.mark.django_db
 NATIONAL = selectors.PUBLIC_SCOPE
 
 
-def shown(now, *, live=False, monkeypatch=None):
-    """What the pages of all of France show: the key figures and the département table."""
+def shown(now, *, live=False, monkeypatch=None, filters=None):
+    """What the pages of all of France show: the key figures and the département table.
+    ``live``: computed from the facts, percentiles sorted by percentile_cont."""
+    filters = filters or Filters()
     if live:
         monkeypatch.setattr(selectors, "use_maintained", lambda scope, filters: False)
-    figures = selectors.figures(NATIONAL, Filters(), now=now)
-    rows = selectors.departement_rows(
-        figures, Filters(), list(NATIONAL.departements()), sort="code"
-    )
+        monkeypatch.setattr(selectors, "use_delay_indexes", lambda scope, filters: False)
+    figures = selectors.figures(NATIONAL, filters, now=now)
+    rows = selectors.departement_rows(figures, filters, list(NATIONAL.departements()), sort="code")
     if live:
         monkeypatch.undo()
     return figures.headline, rows
 
 
-def assert_maintained_equals_live(now, monkeypatch):
-    maintained = shown(now)
-    live = shown(now, live=True, monkeypatch=monkeypatch)
+def assert_maintained_equals_live(now, monkeypatch, filters=None):
+    maintained = shown(now, filters=filters)
+    live = shown(now, live=True, monkeypatch=monkeypatch, filters=filters)
     assert maintained == live
 
 
@@ -110,6 +111,25 @@ def test_counters_and_indexed_percentiles_equal_the_live_computation(db, monkeyp
 
 
 @pytest.mark.postgres
+def test_indexed_percentiles_with_filters_equal_percentile_cont(db, monkeypatch):
+    now = timezone.now()
+    data = crafted_data_set(now)
+    random_requests(150, now, seed=11)
+    today = timezone.localdate(now)
+    for filters in (
+        Filters(start=today - datetime.timedelta(days=120)),
+        Filters(
+            start=today - datetime.timedelta(days=300), end=today - datetime.timedelta(days=30)
+        ),
+        Filters(region_id=data.region_ab.pk),
+        Filters(programme_id=data.programme.pk),
+        Filters(intervention_form="contract", start=today - datetime.timedelta(days=200)),
+    ):
+        assert selectors.use_delay_indexes(NATIONAL, filters)
+        assert_maintained_equals_live(now, monkeypatch, filters)
+
+
+@pytest.mark.postgres
 def test_counters_follow_transitions_through_the_services(db, monkeypatch):
     cast = Cast.create()
     for state in (S.SUBMITTED, S.LOCAL_SUPPORT, S.ESCALATED):
@@ -170,7 +190,7 @@ def test_rebuild_gives_the_same_facts_on_any_database(db):
 @pytest.mark.postgres
 def test_default_pages_read_the_maintained_data_in_a_constant_number_of_queries(db):
     now = timezone.now()
-    crafted_data_set(now)
+    data = crafted_data_set(now)
 
     def queries():
         with CaptureQueriesContext(connection) as captured:
@@ -183,8 +203,12 @@ def test_default_pages_read_the_maintained_data_in_a_constant_number_of_queries(
     assert len(few) == len(many) == 2
     assert "dashboard_requestcount" in many[0] and "UNION ALL" in many[0]
     assert "OFFSET t.off LIMIT 2" in many[1] and "percentile_cont" not in many[1]
-    # A period (or any filter) narrows the rows: computed from the facts, percentiles sorted.
+    # A period: counted from the facts, percentiles still read from the indexes.
     with CaptureQueriesContext(connection) as captured:
         selectors.figures(NATIONAL, Filters(start=datetime.date(2020, 1, 1)), now=now)
     assert "dashboard_requestcount" not in captured[0]["sql"]
+    assert "OFFSET t.off LIMIT 2" in captured[1]["sql"]
+    # A domain (a join per row): the percentiles are sorted.
+    with CaptureQueriesContext(connection) as captured:
+        selectors.figures(NATIONAL, Filters(domain_id=data.theme.pk), now=now)
     assert "percentile_cont(0.9) WITHIN GROUP (ORDER BY decision_delay)" in captured[1]["sql"]
