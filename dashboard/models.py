@@ -81,6 +81,8 @@ class RequestFact(models.Model):
                 fields=["decision_at", "resolved_locally_at"], name="dashboard_fact_decision_idx"
             ),
             models.Index(fields=["decided_at"], name="dashboard_fact_decided_idx"),
+            models.Index(fields=["review_started_at"], name="dashboard_fact_review_at_idx"),
+            models.Index(fields=["escalated_at"], name="dashboard_fact_escalated_idx"),
             models.Index(fields=["state", "submitted_at"], name="dashboard_fact_state_idx"),
             # Percentiles by OFFSET (selectors._indexed_percentiles): the filters' columns are
             # included so that the entries are filtered without reading the table.

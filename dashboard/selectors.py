@@ -303,6 +303,13 @@ def _counts(queryset, filters: Filters, now) -> list[dict]:
         aggregates[f"{code}_count"] = Count("pk", filter=condition)
         # The values percentile_cont reads (it skips NULLs): the ranks of _indexed_percentiles.
         aggregates[f"{code}_values"] = Count(expression, filter=condition)
+    if filters.start or filters.end:
+        # Only rows with a milestone in the period (or open, for the backlog) count anything:
+        # reading just those (indexes on each milestone) spares most of the FILTER evaluations.
+        period = Q(state__in=OPEN_STATES)
+        for milestone in ("submitted_at", "review_started_at", "escalated_at", "decision_at"):
+            period |= filters.in_period(milestone)
+        queryset = queryset.filter(period | national)
     return list(queryset.values("departement_id", "state").annotate(**aggregates).order_by())
 
 

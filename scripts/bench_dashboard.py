@@ -366,6 +366,7 @@ def main() -> None:
     pages = [
         ("national staff, all of France", info["national"], kpi),
         ("national staff, sorted by rate", info["national"], f"{kpi}?tri=taux&ordre=desc"),
+        ("national staff, 12 months, all of France", info["national"], f"{kpi}?du={year_ago}"),
         (
             "national staff, 12 months + région + programme + domain",
             info["national"],

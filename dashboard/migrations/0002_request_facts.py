@@ -137,6 +137,8 @@ class Migration(migrations.Migration):
                         name="dashboard_fact_decision_idx",
                     ),
                     models.Index(fields=["decided_at"], name="dashboard_fact_decided_idx"),
+                    models.Index(fields=["review_started_at"], name="dashboard_fact_review_at_idx"),
+                    models.Index(fields=["escalated_at"], name="dashboard_fact_escalated_idx"),
                     models.Index(fields=["state", "submitted_at"], name="dashboard_fact_state_idx"),
                     models.Index(
                         fields=["departement", "review_days"],
