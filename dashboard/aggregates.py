@@ -13,11 +13,12 @@ import math
 
 def percentile_rank(count: int, fraction: float) -> tuple[int, float]:
     """Where ``percentile_cont(fraction)`` reads among ``count`` sorted values: the 0-based
-    offset of the lower value and the weight of the next one, computed as PostgreSQL does
-    (row number = 1 + fraction × (count − 1)), so that the floats are the same."""
-    row_number = 1 + fraction * (count - 1)
-    first = math.floor(row_number)
-    return first - 1, row_number - first
+    offset of the lower value and the weight of the next one, computed exactly as PostgreSQL
+    does (``percentile_cont_final_common``: ``fraction × (count − 1)``, its floor, and the
+    difference), so that the floats are bit for bit the same."""
+    position = fraction * (count - 1)
+    first = math.floor(position)
+    return first, position - first
 
 
 def interpolate(lower: float, upper: float | None, proportion: float) -> float:

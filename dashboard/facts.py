@@ -260,15 +260,20 @@ def rebuild(using=None, *, reinstall: bool = False) -> int:
 
 
 def values_at_offsets_sql(column: str, rows: str) -> list[str]:
-    """Two SELECTs of (metric, département or NULL, offset, the two values of ``column`` from
-    that offset in ascending order) among ``rows`` (SQL of the filtered facts, selecting
-    departement_id and ``column``), read by index-only scans on the delay indexes.
+    """Three SELECTs of (metric, département or NULL, descending, offset, the two values of
+    ``column`` from that offset) among ``rows`` (SQL of the filtered facts, selecting
+    departement_id and ``column``), read by index-only scans on the delay indexes: per
+    département in ascending order, for all of them in ascending then in descending order.
     Parameters: the metric's name, the parameters of ``rows``, the départements and offsets
-    (two arrays); the metric's name, the parameters of ``rows``, the offsets for all of them."""
+    (two arrays); twice: the metric's name, the parameters of ``rows``, the offsets."""
     pair = f"ARRAY(SELECT x.{column} FROM ({rows}) AS x"
-    window = f"ORDER BY x.{column} OFFSET t.off LIMIT 2)"
+    ascending = f"ORDER BY x.{column} OFFSET t.off LIMIT 2)"
+    descending = f"ORDER BY x.{column} DESC OFFSET t.off LIMIT 2)"
     return [
-        f"SELECT %s, t.dep, t.off, {pair} WHERE x.departement_id = t.dep {window} "
+        f"SELECT %s, t.dep, false, t.off, {pair} WHERE x.departement_id = t.dep {ascending} "
         "FROM unnest(%s::bigint[], %s::bigint[]) AS t(dep, off)",
-        f"SELECT %s, NULL::bigint, t.off, {pair} {window} FROM unnest(%s::bigint[]) AS t(off)",
+        f"SELECT %s, NULL::bigint, false, t.off, {pair} {ascending} "
+        "FROM unnest(%s::bigint[]) AS t(off)",
+        f"SELECT %s, NULL::bigint, true, t.off, {pair} {descending} "
+        "FROM unnest(%s::bigint[]) AS t(off)",
     ]

@@ -407,13 +407,21 @@ def _indexed_percentiles(queryset, filters: Filters, count_rows: list[dict]) -> 
             for group in (row["departement_id"], NATIONAL_ROW):
                 key = (code, group)
                 counts[key] = counts.get(key, 0) + row[f"{code}_values"]
-    wanted = []  # (metric, group, label, offset, proportion)
+    wanted = []  # (metric, group, label, offset, proportion, count)
     for (code, group), count in counts.items():
         if not count:
             continue
         for label, fraction in PERCENTILES:
             if group == NATIONAL_ROW or label == "median":
-                wanted.append((code, group, label, *percentile_rank(count, fraction)))
+                wanted.append((code, group, label, *percentile_rank(count, fraction), count))
+
+    def backwards(group, offset, count) -> int | None:
+        """High ranks of all of them (the 90th percentile) are read from the end of the
+        index: the offset from the end of the upper of the two values, else None."""
+        if group == NATIONAL_ROW and offset + 1 < count and offset > (count - 1) / 2:
+            return count - 2 - offset
+        return None
+
     parts, params = [], []
     for code, _label, _expression, condition in metrics:
         column = f"{code}_days"  # a column of RequestFact, never user input
@@ -422,22 +430,29 @@ def _indexed_percentiles(queryset, filters: Filters, count_rows: list[dict]) -> 
             .values("departement_id", column)
             .query.sql_with_params()
         )
-        deps = [(group, offset) for c, group, _l, offset, _p in wanted if c == code]
-        per_departement = [(g, o) for g, o in deps if g != NATIONAL_ROW]
-        national = [o for g, o in deps if g == NATIONAL_ROW]
+        mine = [(g, o, n) for c, g, _l, o, _p, n in wanted if c == code]
+        per_departement = [(g, o) for g, o, n in mine if g != NATIONAL_ROW]
+        forwards = [o for g, o, n in mine if g == NATIONAL_ROW and backwards(g, o, n) is None]
+        from_end = [backwards(g, o, n) for g, o, n in mine if backwards(g, o, n) is not None]
         parts += facts.values_at_offsets_sql(column, rows)
         params += [code, *rows_params]
         params += [[g for g, _o in per_departement], [o for _g, o in per_departement]]
-        params += [code, *rows_params, national]
+        params += [code, *rows_params, forwards]
+        params += [code, *rows_params, from_end]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         values = {
-            (code, NATIONAL_ROW if dep is None else dep, offset): pair
-            for code, dep, offset, pair in cursor.fetchall()
+            (code, NATIONAL_ROW if dep is None else dep, descending, offset): pair
+            for code, dep, descending, offset, pair in cursor.fetchall()
         }
     result: dict = {}
-    for code, group, label, offset, proportion in wanted:
-        pair = values.get((code, group, offset))
+    for code, group, label, offset, proportion, count in wanted:
+        from_end = backwards(group, offset, count)
+        if from_end is None:
+            pair = values.get((code, group, False, offset))
+        else:
+            pair = values.get((code, group, True, from_end))
+            pair = pair[::-1] if pair and len(pair) == 2 else None
         if not pair:
             return None  # a request moved between the two queries: the caller sorts instead
         upper = pair[1] if len(pair) > 1 else None

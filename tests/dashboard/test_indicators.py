@@ -5,6 +5,7 @@ give the same figures.
 """
 
 import datetime
+import random
 
 import pytest
 from django.db import connection
@@ -264,3 +265,19 @@ def test_percentiles_are_computed_by_postgresql(data):
     assert len(queries) == 2
     assert "OFFSET t.off LIMIT 2" in queries[1]["sql"]
     assert delays["decision"]["p90"] == pytest.approx(24.0)
+
+
+@pytest.mark.postgres
+def test_python_interpolation_is_bit_for_bit_postgresql(db):
+    """The indexed percentiles interpolate in Python: the floats must be PostgreSQL's own."""
+    rng = random.Random(5)
+    with connection.cursor() as cursor:
+        for count in range(1, 60):
+            values = [rng.uniform(0, 3) * 10 ** rng.randint(-9, 2) for _ in range(count)]
+            cursor.execute(
+                "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v), "
+                "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM unnest(%s::float8[]) AS v",
+                [values],
+            )
+            median, p90 = cursor.fetchone()
+            assert (percentile_cont(values, 0.5), percentile_cont(values, 0.9)) == (median, p90)
