@@ -82,6 +82,27 @@ def _insert(vendor: str, row: str) -> str:
     return f"INSERT INTO {FACTS} ({', '.join(COLUMNS)}) {_select(vendor, row)}"
 
 
+# The delay indexes of the percentiles read by OFFSET (selectors._indexed_percentiles), on
+# PostgreSQL only (covering indexes; SQLite sorts its few rows). The columns of the filters
+# are INCLUDEd so that entries are filtered without reading the table.
+_FILTERS = "programme_id, intervention_form"
+_REVIEW = f"review_started_at, {_FILTERS}"
+_DECISION = f"resolved_locally_at, decided_at, {_FILTERS}"
+INDEXES = {
+    "dashboard_fact_dep_review_idx": f"(departement_id, review_days) INCLUDE ({_REVIEW})",
+    "dashboard_fact_dep_dec_idx": f"(departement_id, decision_days) INCLUDE ({_DECISION})",
+    "dashboard_fact_review_idx": f"(review_days) INCLUDE (departement_id, {_REVIEW})",
+    "dashboard_fact_dec_days_idx": f"(decision_days) INCLUDE (departement_id, {_DECISION})",
+}
+
+
+def create_indexes_sql() -> list[str]:
+    return [
+        f"CREATE INDEX IF NOT EXISTS {name} ON {FACTS} {definition}"
+        for name, definition in INDEXES.items()
+    ]
+
+
 def install_sql(vendor: str) -> list[str]:
     """Statements creating the triggers (replacing older versions)."""
     if vendor == "postgresql":

@@ -18,10 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from engineering_requests.enums import RequestState
 from programmes.enums import InterventionForm, NationalInstrument
 
-FILTERS = ["programme", "intervention_form"]
-REVIEW_FILTERS = ["review_started_at", *FILTERS]
-DECISION_FILTERS = ["resolved_locally_at", "decided_at", *FILTERS]
-
 
 class RequestFact(models.Model):
     # Same names as on EngineeringRequest: the indicators' ORM code reads either.
@@ -84,28 +80,7 @@ class RequestFact(models.Model):
             models.Index(fields=["review_started_at"], name="dashboard_fact_review_at_idx"),
             models.Index(fields=["escalated_at"], name="dashboard_fact_escalated_idx"),
             models.Index(fields=["state", "submitted_at"], name="dashboard_fact_state_idx"),
-            # Percentiles by OFFSET (selectors._indexed_percentiles): the filters' columns are
-            # included so that the entries are filtered without reading the table.
-            models.Index(
-                fields=["departement", "review_days"],
-                include=REVIEW_FILTERS,
-                name="dashboard_fact_dep_review_idx",
-            ),
-            models.Index(
-                fields=["departement", "decision_days"],
-                include=DECISION_FILTERS,
-                name="dashboard_fact_dep_dec_idx",
-            ),
-            models.Index(
-                fields=["review_days"],
-                include=["departement", *REVIEW_FILTERS],
-                name="dashboard_fact_review_idx",
-            ),
-            models.Index(
-                fields=["decision_days"],
-                include=["departement", *DECISION_FILTERS],
-                name="dashboard_fact_dec_days_idx",
-            ),
+            # The delay indexes (covering, PostgreSQL only) are in dashboard.facts.INDEXES.
         ]
 
     def __str__(self):
