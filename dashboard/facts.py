@@ -1,10 +1,12 @@
 # ruff: noqa: S608 - SQL built from the constant table and column names below, never from input
-"""Keeping ``RequestFact`` (dashboard.models) equal to the requests table.
+"""Keeping ``RequestFact`` and ``RequestCount`` (dashboard.models) equal to the requests table.
 
 Triggers on the requests table copy each request (or remove it) in the same transaction as the
 write: on PostgreSQL one PL/pgSQL function, on SQLite three triggers (the development database).
-``rebuild()`` recomputes every row from the requests table: the migration calls it, and so must
-anything that writes requests with the triggers disabled (the benchmark's COPY).
+On PostgreSQL a trigger on the facts then moves each fact's contribution between the counters
+per (département, state). ``rebuild()`` recomputes both from the requests table: the migrations
+call it, and so must anything that writes requests with the triggers disabled (the benchmark's
+COPY).
 
 The column expressions below are the only definition of a fact. Delays are in days, as floats:
 ``date_part('epoch', end - start) / 86400`` on PostgreSQL (a double; EXTRACT returns numeric,
@@ -216,6 +218,14 @@ def install_counts_sql() -> list[str]:
         CREATE OR REPLACE FUNCTION {COUNT_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF current_setting('{REBUILDING}', true) = 'on' THEN
+                RETURN NULL;
+            END IF;
+            -- Counter rows are locked in (département, state) order whatever the move, so
+            -- that two opposite moves in one département cannot deadlock.
+            IF TG_OP = 'UPDATE'
+                AND (NEW.departement_id, NEW.state) < (OLD.departement_id, OLD.state) THEN
+                {_apply_counters("NEW", "")}
+                {_apply_counters("OLD", "-")}
                 RETURN NULL;
             END IF;
             IF TG_OP <> 'INSERT' THEN

@@ -98,13 +98,12 @@ class Scope:
 
     def requests(self) -> QuerySet[RequestFact]:
         queryset = RequestFact.objects.all()
-        if self.kind == "public":
-            pass  # aggregates only ever leave this module for the public page
-        elif self.kind == "national" and roles.is_national_staff(self.user):
-            pass
-        elif self.kind == "delegate" and self.departement_ids is not None:
-            pass  # narrowed just below
-        else:
+        allowed = (
+            self.kind == "public"  # aggregates only ever leave this module for the public page
+            or (self.kind == "national" and roles.is_national_staff(self.user))
+            or (self.kind == "delegate" and self.departement_ids is not None)
+        )
+        if not allowed:
             return queryset.none()
         if self.departement_ids is not None:
             queryset = queryset.filter(departement_id__in=self.departement_ids)
