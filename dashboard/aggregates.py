@@ -1,45 +1,31 @@
-"""SQL building blocks of the indicators: day counts between two timestamps and percentiles.
+"""Percentiles of the indicators (the day counts themselves are columns of the dashboard facts,
+computed by the database: see ``dashboard.facts``).
 
 PostgreSQL computes percentiles with the ordered-set aggregate ``percentile_cont`` (see
-``selectors._percentiles``). SQLite has none: ``percentile_cont`` below gives the same
+``selectors._percentiles``), or reads the two values around the rank in the delay indexes
+(``selectors._indexed_percentiles``, same interpolation via ``percentile_rank`` and
+``interpolate``). SQLite has no ``percentile_cont``: ``percentile_cont`` below gives the same
 interpolation on a list of numbers, for the SQLite fallback (development databases).
 """
 
 import math
 
-from django.db.models import FloatField, Func
+
+def percentile_rank(count: int, fraction: float) -> tuple[int, float]:
+    """Where ``percentile_cont(fraction)`` reads among ``count`` sorted values: the 0-based
+    offset of the lower value and the weight of the next one, computed exactly as PostgreSQL
+    does (``percentile_cont_final_common``: ``fraction × (count − 1)``, its floor, and the
+    difference), so that the floats are bit for bit the same."""
+    position = fraction * (count - 1)
+    first = math.floor(position)
+    return first, position - first
 
 
-class DaysBetween(Func):
-    """(end - start) in days, as a float; NULL when either is NULL."""
-
-    output_field = FloatField()
-    arity = 2
-
-    def __init__(self, start, end, **extra):
-        super().__init__(end, start, **extra)
-
-    def as_sql(self, compiler, connection, **extra_context):  # pragma: no cover - per vendor
-        raise NotImplementedError(connection.vendor)
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler,
-            connection,
-            # date_part returns a double; EXTRACT returns numeric, much slower to sort.
-            template="(date_part('epoch', %(expressions)s) / 86400.0)",
-            arg_joiner=" - ",
-            **extra_context,
-        )
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler,
-            connection,
-            template="(julianday(%(expressions)s))",
-            arg_joiner=") - julianday(",
-            **extra_context,
-        )
+def interpolate(lower: float, upper: float | None, proportion: float) -> float:
+    """The value between two consecutive sorted values, as PostgreSQL's ``float8_lerp``."""
+    if upper is None or proportion == 0:
+        return lower
+    return lower + (upper - lower) * proportion
 
 
 def percentile_cont(values, fraction: float) -> float | None:
@@ -48,6 +34,6 @@ def percentile_cont(values, fraction: float) -> float | None:
     ordered = sorted(v for v in values if v is not None)
     if not ordered:
         return None
-    position = fraction * (len(ordered) - 1)
-    lower, upper = math.floor(position), math.ceil(position)
-    return ordered[lower] + (position - lower) * (ordered[upper] - ordered[lower])
+    offset, proportion = percentile_rank(len(ordered), fraction)
+    upper = ordered[offset + 1] if offset + 1 < len(ordered) else None
+    return interpolate(ordered[offset], upper, proportion)

@@ -32,14 +32,15 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Case, Count, Exists, Max, OuterRef, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from dashboard.aggregates import DaysBetween, percentile_cont
-from engineering_requests import selectors as request_selectors
+from dashboard import facts
+from dashboard.aggregates import interpolate, percentile_cont, percentile_rank
+from dashboard.models import RequestCount, RequestFact
 from engineering_requests.enums import RequestState
 from engineering_requests.models import EngineeringRequest
 from programmes.enums import NationalInstrument
@@ -66,9 +67,9 @@ ESCALATION_GROUNDS = [
     (
         "fragility",
         _("Fragilité de la collectivité et insuffisance des ressources locales"),
-        ~Q(fragility_rationale="") & ~Q(insufficient_resources_rationale=""),
+        Q(ground_fragility=True),
     ),
-    ("innovative", _("Projet innovant ou particulièrement complexe"), ~Q(innovative_rationale="")),
+    ("innovative", _("Projet innovant ou particulièrement complexe"), Q(ground_innovative=True)),
     ("rare_expertise", _("Expertise rare"), Q(rare_expertise=True)),
     ("national_scope", _("Projet d'envergure nationale"), Q(national_scope=True)),
 ]
@@ -80,7 +81,12 @@ ESCALATION_GROUNDS = [
 @dataclass(frozen=True)
 class Scope:
     """Whose figures a page shows: all of France (national staff, public) or a delegate's
-    départements. Enforced on every query through ``requests()``."""
+    départements. Enforced on every query through ``requests()``.
+
+    The indicators read ``RequestFact`` (dashboard.models), the narrow copy of the submitted
+    requests that triggers keep in step with the requests table: drafts are never in it, which
+    is what ``engineering_requests.selectors.visible_to`` gives national staff; a delegate sees
+    the same rows of their départements."""
 
     kind: str  # "national", "delegate" or "public"
     user: object = None
@@ -90,15 +96,27 @@ class Scope:
     def is_public(self) -> bool:
         return self.kind == "public"
 
-    def requests(self) -> QuerySet[EngineeringRequest]:
-        if self.kind == "public":
-            # Aggregates only ever leave this module for the public page.
-            queryset = EngineeringRequest.objects.all()
-        else:
-            queryset = request_selectors.visible_to(self.user)
+    def requests(self) -> QuerySet[RequestFact]:
+        queryset = RequestFact.objects.all()
+        allowed = (
+            self.kind == "public"  # aggregates only ever leave this module for the public page
+            or (self.kind == "national" and roles.is_national_staff(self.user))
+            or (self.kind == "delegate" and self.departement_ids is not None)
+        )
+        if not allowed:
+            return queryset.none()
         if self.departement_ids is not None:
             queryset = queryset.filter(departement_id__in=self.departement_ids)
-        return queryset.exclude(state=S.DRAFT)
+        return queryset
+
+    @property
+    def sees_all_of_france(self) -> bool:
+        """``requests()`` holds every submitted request (no département restriction)."""
+        if self.departement_ids is not None:
+            return False
+        return self.kind == "public" or (
+            self.kind == "national" and roles.is_national_staff(self.user)
+        )
 
     def departements(self) -> QuerySet[Departement]:
         queryset = Departement.objects.select_related("region").order_by("code")
@@ -194,14 +212,16 @@ def reference_data(scope: Scope) -> ReferenceData:
     )
 
 
-def filtered_requests(scope: Scope, filters: Filters) -> QuerySet[EngineeringRequest]:
+def filtered_requests(scope: Scope, filters: Filters) -> QuerySet[RequestFact]:
     """The scope's requests narrowed by every filter but the period (each indicator applies
     the period to its own milestone)."""
     queryset = scope.requests()
     if filters.departement_id:
         queryset = queryset.filter(departement_id=filters.departement_id)
     if filters.region_id:
-        queryset = queryset.filter(departement__region_id=filters.region_id)
+        # IN, not a join: the delay indexes hold departement_id, not the région.
+        region = Departement.objects.filter(region_id=filters.region_id).values("pk")
+        queryset = queryset.filter(departement_id__in=region)
     if filters.programme_id:
         queryset = queryset.filter(programme_id=filters.programme_id)
     if filters.intervention_form:
@@ -235,13 +255,13 @@ def _delay_metrics(filters: Filters) -> list[tuple[str, object, object, Q]]:
         (
             "review",
             _("Du dépôt à la prise en charge par le délégué"),
-            DaysBetween("submitted_at", "review_started_at"),
+            F("review_days"),
             filters.in_period("review_started_at"),
         ),
         (
             "decision",
             _("Du dépôt à la décision (réponse locale ou appui national)"),
-            DaysBetween("submitted_at", Coalesce("resolved_locally_at", "decided_at")),
+            F("decision_days"),
             local | national,
         ),
     ]
@@ -249,6 +269,17 @@ def _delay_metrics(filters: Filters) -> list[tuple[str, object, object, Q]]:
 
 PERCENTILES = [("median", 0.5), ("p90", 0.9)]
 NATIONAL_ROW = "__all__"  # key of the all-départements row in the per-group results
+
+
+def _band_aggregates(now) -> dict:
+    """The backlog: open requests by age band (a snapshot, whatever the period)."""
+    aggregates = {}
+    for code, _label, lower, upper in AGE_BANDS:
+        band = Q(state__in=OPEN_STATES, submitted_at__lte=now - datetime.timedelta(days=lower))
+        if upper is not None:
+            band &= Q(submitted_at__gt=now - datetime.timedelta(days=upper))
+        aggregates[f"band_{code}"] = Count("pk", filter=band)
+    return aggregates
 
 
 def _counts(queryset, filters: Filters, now) -> list[dict]:
@@ -266,14 +297,38 @@ def _counts(queryset, filters: Filters, now) -> list[dict]:
     }
     for code, _label, condition in ESCALATION_GROUNDS:
         aggregates[f"ground_{code}"] = Count("pk", filter=escalated & condition)
-    for code, _label, lower, upper in AGE_BANDS:
-        band = Q(state__in=OPEN_STATES, submitted_at__lte=now - datetime.timedelta(days=lower))
-        if upper is not None:
-            band &= Q(submitted_at__gt=now - datetime.timedelta(days=upper))
-        aggregates[f"band_{code}"] = Count("pk", filter=band)
-    for code, _label, _expression, condition in _delay_metrics(filters):
+    aggregates.update(_band_aggregates(now))
+    for code, _label, expression, condition in _delay_metrics(filters):
         aggregates[f"{code}_count"] = Count("pk", filter=condition)
+        # The values percentile_cont reads (it skips NULLs): the ranks of _indexed_percentiles.
+        aggregates[f"{code}_values"] = Count(expression, filter=condition)
+    if filters.start or filters.end:
+        # Only rows with a milestone in the period (or open, for the backlog) count anything:
+        # reading just those (indexes on each milestone) spares most of the FILTER evaluations.
+        period = Q(state__in=OPEN_STATES)
+        for milestone in ("submitted_at", "review_started_at", "escalated_at", "decision_at"):
+            period |= filters.in_period(milestone)
+        queryset = queryset.filter(period | national)
     return list(queryset.values("departement_id", "state").annotate(**aggregates).order_by())
+
+
+def _maintained_counts(now) -> list[dict]:
+    """``_counts`` for all of France without any filter, in one query over small tables: the
+    counters kept per (département, state) by the database (``RequestCount``, PostgreSQL),
+    UNION ALL the backlog bands counted on the open requests only (they move with time).
+    Several rows may share a (département, state): the callers add rows up."""
+    bands = _band_aggregates(now)
+    zeros = {name: Value(0) for name in bands}
+    counters = RequestCount.objects.annotate(**zeros).values(
+        "departement_id", "state", *facts.COUNTERS, *bands
+    )
+    open_requests = (
+        RequestFact.objects.filter(state__in=OPEN_STATES)
+        .values("departement_id", "state")
+        .annotate(**{name: Value(0) for name in facts.COUNTERS}, **bands)
+        .order_by()
+    )
+    return list(counters.order_by().union(open_requests, all=True))
 
 
 def _percentiles(queryset, filters: Filters) -> dict:
@@ -284,7 +339,7 @@ def _percentiles(queryset, filters: Filters) -> dict:
     SQLite: the day counts in one query, interpolated like ``percentile_cont``."""
     metrics = _delay_metrics(filters)
     annotations = {
-        f"{code}_days": Case(When(condition, then=expression))
+        f"{code}_delay": Case(When(condition, then=expression))
         for code, _label, expression, condition in metrics
     }
     any_metric = Q()
@@ -299,7 +354,7 @@ def _percentiles(queryset, filters: Filters) -> dict:
     if connection.vendor == "postgresql":
         inner, params = rows.query.sql_with_params()
         columns = ", ".join(
-            f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {code}_days) AS {code}_{name}"
+            f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {code}_delay) AS {code}_{name}"
             for code, *_rest in metrics
             for name, fraction in PERCENTILES
         )
@@ -324,12 +379,103 @@ def _percentiles(queryset, filters: Filters) -> dict:
                 series.setdefault(group, {}).setdefault(name, []).append(row[name])
     return {
         group: {
-            f"{name.removesuffix('_days')}_{label}": percentile_cont(values[name], fraction)
+            f"{name.removesuffix('_delay')}_{label}": percentile_cont(values[name], fraction)
             for name in annotations
             for label, fraction in PERCENTILES
         }
         for group, values in series.items()
     }
+
+
+def _indexed_percentiles(queryset, filters: Filters, count_rows: list[dict]) -> dict | None:
+    """The same figures as ``_percentiles``, read from the delay indexes of the facts instead
+    of sorting every delay (PostgreSQL).
+
+    The counts give each delay's number of values per département (with the filters);
+    ``percentile_cont`` reads the value at a rank and the next one (``percentile_rank``): one
+    query fetches those two values per département (median) and for all of them (median and
+    90th percentile) by index-only scans with OFFSET on ``(departement, review_days)`` and
+    ``(review_days)`` and their decision twins. The filters (period, programme, form, région)
+    are evaluated on the index entries (their columns are INCLUDEd), so OFFSET counts only the
+    matching ones. Then Python interpolates as PostgreSQL does. Per département only the
+    median is read: the pages show no per-département 90th percentile."""
+    metrics = _delay_metrics(filters)
+    counts: dict = {}
+    for row in count_rows:
+        for code, *_rest in metrics:
+            for group in (row["departement_id"], NATIONAL_ROW):
+                key = (code, group)
+                counts[key] = counts.get(key, 0) + row[f"{code}_values"]
+    wanted = []  # (metric, group, label, offset, proportion, count)
+    for (code, group), count in counts.items():
+        if not count:
+            continue
+        for label, fraction in PERCENTILES:
+            if group == NATIONAL_ROW or label == "median":
+                wanted.append((code, group, label, *percentile_rank(count, fraction), count))
+
+    def backwards(group, offset, count) -> int | None:
+        """High ranks of all of them (the 90th percentile) are read from the end of the
+        index: the offset from the end of the upper of the two values, else None."""
+        if group == NATIONAL_ROW and offset + 1 < count and offset > (count - 1) / 2:
+            return count - 2 - offset
+        return None
+
+    parts, params = [], []
+    for code, _label, _expression, condition in metrics:
+        column = f"{code}_days"  # a column of RequestFact, never user input
+        rows, rows_params = (
+            queryset.filter(condition, **{f"{column}__isnull": False})
+            .values("departement_id", column)
+            .query.sql_with_params()
+        )
+        mine = [(g, o, n) for c, g, _l, o, _p, n in wanted if c == code]
+        per_departement = [(g, o) for g, o, n in mine if g != NATIONAL_ROW]
+        forwards = [o for g, o, n in mine if g == NATIONAL_ROW and backwards(g, o, n) is None]
+        from_end = [backwards(g, o, n) for g, o, n in mine if backwards(g, o, n) is not None]
+        parts += facts.values_at_offsets_sql(column, rows)
+        params += [code, *rows_params]
+        params += [[g for g, _o in per_departement], [o for _g, o in per_departement]]
+        params += [code, *rows_params, forwards]
+        params += [code, *rows_params, from_end]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        values = {
+            (code, NATIONAL_ROW if dep is None else dep, descending, offset): pair
+            for code, dep, descending, offset, pair in cursor.fetchall()
+        }
+    result: dict = {}
+    for code, group, label, offset, proportion, count in wanted:
+        from_end = backwards(group, offset, count)
+        if from_end is None:
+            pair = values.get((code, group, False, offset))
+        else:
+            pair = values.get((code, group, True, from_end))
+            pair = pair[::-1] if pair and len(pair) == 2 else None
+        if not pair:
+            return None  # a request moved between the two queries: the caller sorts instead
+        upper = pair[1] if len(pair) > 1 else None
+        result.setdefault(group, {})[f"{code}_{label}"] = interpolate(pair[0], upper, proportion)
+    return result
+
+
+def use_delay_indexes(scope: Scope, filters: Filters) -> bool:
+    """Percentiles from the delay indexes (PostgreSQL) for all of France, whatever the period,
+    programme, form or région. A domain filter (a join per row) or a few départements (a
+    delegate, a département filter: few rows to sort) sort their delays instead."""
+    return (
+        connection.vendor == "postgresql"
+        and scope.sees_all_of_france
+        and not filters.domain_id
+        and not filters.departement_id
+    )
+
+
+def use_maintained(scope: Scope, filters: Filters) -> bool:
+    """All of France, all time, no filter (the default pages) on PostgreSQL: the counts come
+    from the maintained counters and the percentiles from the delay indexes. Anything narrower
+    is computed from the facts (fewer rows)."""
+    return connection.vendor == "postgresql" and scope.sees_all_of_france and filters == Filters()
 
 
 @dataclass
@@ -345,8 +491,13 @@ def figures(scope: Scope, filters: Filters, *, now: datetime.datetime | None = N
     backlog and delays blocks, and the département table."""
     now = now or timezone.now()
     queryset = filtered_requests(scope, filters)
-    count_rows = _counts(queryset, filters, now)
-    percentiles = _percentiles(queryset, filters)
+    maintained = use_maintained(scope, filters)
+    count_rows = _maintained_counts(now) if maintained else _counts(queryset, filters, now)
+    percentiles = None
+    if use_delay_indexes(scope, filters):
+        percentiles = _indexed_percentiles(queryset, filters, count_rows)
+    if percentiles is None:
+        percentiles = _percentiles(queryset, filters)  # narrowed: sort what is left
     summed_keys = [key for key in (count_rows[0] if count_rows else {}) if key not in (
         "departement_id", "state")]  # fmt: skip
 
@@ -540,18 +691,17 @@ def monthly_trend(
         for row in queryset.filter(window.in_period("submitted_at"))
         .annotate(month=TruncMonth("submitted_at"))
         .values("month")
-        .annotate(count=Count("pk"))
+        .annotate(count=Count("submitted_at"))  # only indexed columns: an index-only scan
         .order_by()
     }
     decisions = {
         month_key(row["month"]): row
-        for row in queryset.annotate(decision_at=Coalesce("resolved_locally_at", "decided_at"))
-        .filter(window.in_period("decision_at"))
+        for row in queryset.filter(window.in_period("decision_at"))
         .annotate(month=TruncMonth("decision_at"))
         .values("month")
         .annotate(
-            local=Count("pk", filter=Q(resolved_locally_at__isnull=False)),
-            national=Count("pk", filter=Q(resolved_locally_at__isnull=True)),
+            local=Count("decision_at", filter=Q(resolved_locally_at__isnull=False)),
+            national=Count("decision_at", filter=Q(resolved_locally_at__isnull=True)),
         )
         .order_by()
     }

@@ -5,6 +5,7 @@ give the same figures.
 """
 
 import datetime
+import random
 
 import pytest
 from django.db import connection
@@ -242,9 +243,41 @@ def test_python_percentile_matches_postgresql_definition():
 
 @pytest.mark.postgres
 def test_percentiles_are_computed_by_postgresql(data):
+    # One département (few rows): percentile_cont over them, by département and in total.
+    with CaptureQueriesContext(connection) as queries:
+        delays = {
+            d["code"]: d for d in headline(data, departement_id=data.a.departement.pk)["delays"]
+        }
+    assert len(queries) == 2  # the counts, then the percentiles
+    assert "percentile_cont(0.9) WITHIN GROUP (ORDER BY decision_delay)" in queries[1]["sql"]
+    assert "GROUPING SETS ((departement_id), ())" in queries[1]["sql"]
+    # A: decisions 5,10,20,30 → p90 at rank 2.7 = 20 + 0.7 × 10.
+    assert delays["decision"]["p90"] == pytest.approx(27.0)
+    # A région: the two values around each rank read from the indexes.
+    with CaptureQueriesContext(connection) as queries:
+        delays = {d["code"]: d for d in headline(data, region_id=data.region_ab.pk)["delays"]}
+    assert "OFFSET t.off LIMIT 2" in queries[1]["sql"]
+    # A and B: decisions 5,6,10,12,20,30 → p90 at rank 5.5 = 20 + 0.5 × 10.
+    assert delays["decision"]["p90"] == pytest.approx(25.0)
+    # All of France without filter: from the indexes too.
     with CaptureQueriesContext(connection) as queries:
         delays = {d["code"]: d for d in headline(data)["delays"]}
-    assert len(queries) == 2  # the counts, then the percentiles
-    assert "percentile_cont(0.9) WITHIN GROUP (ORDER BY decision_days)" in queries[1]["sql"]
-    assert "GROUPING SETS ((departement_id), ())" in queries[1]["sql"]
+    assert len(queries) == 2
+    assert "OFFSET t.off LIMIT 2" in queries[1]["sql"]
     assert delays["decision"]["p90"] == pytest.approx(24.0)
+
+
+@pytest.mark.postgres
+def test_python_interpolation_is_bit_for_bit_postgresql(db):
+    """The indexed percentiles interpolate in Python: the floats must be PostgreSQL's own."""
+    rng = random.Random(5)
+    with connection.cursor() as cursor:
+        for count in range(1, 60):
+            values = [rng.uniform(0, 3) * 10 ** rng.randint(-9, 2) for _ in range(count)]
+            cursor.execute(
+                "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v), "
+                "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM unnest(%s::float8[]) AS v",
+                [values],
+            )
+            median, p90 = cursor.fetchone()
+            assert (percentile_cont(values, 0.5), percentile_cont(values, 0.9)) == (median, p90)

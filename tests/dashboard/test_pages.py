@@ -7,6 +7,9 @@ import re
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -232,17 +235,28 @@ def _many_requests(data, count_per_departement=40):
             )
 
 
+@pytest.mark.parametrize("filtered", [True, False], ids=["filtered", "default"])
 @pytest.mark.parametrize("who", ["national", "delegate", "public", "csv"])
 def test_each_page_runs_a_constant_number_of_queries(
-    client, data, who, django_assert_max_num_queries
+    client, data, who, filtered, django_assert_max_num_queries
 ):
-    _many_requests(data)
+    """Filtered pages compute from the facts; default pages of all of France read the
+    maintained counters (PostgreSQL): both in a fixed number of queries."""
     url = {"national": KPI, "delegate": KPI, "public": PUBLIC, "csv": PUBLIC_CSV}[who]
     if who in ("national", "delegate"):
         client.force_login(data.national if who == "national" else data.delegate_a)
+    params = {"domaine": data.theme.code, "du": "2020-01-01"} if filtered else {}
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url, params).status_code == 200
+    cache.clear()
+    _many_requests(data)
     with django_assert_max_num_queries(15):
-        response = client.get(url, {"domaine": data.theme.code, "du": "2020-01-01"})
+        response = client.get(url, params)
     assert response.status_code == 200
+    cache.clear()
+    with CaptureQueriesContext(connection) as many:
+        client.get(url, params)
+    assert len(many) == len(few)
 
 
 def test_cached_figures_follow_every_transition_at_once(client, data):
