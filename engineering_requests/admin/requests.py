@@ -56,6 +56,14 @@ OBJECT_RELATED = (
     "decided_by",
 )
 
+# ``User.get_full_name`` and the e-mail, for a "délégué" column.
+DELEGATE_NAME_FIELDS = (
+    "assigned_delegate__first_name",
+    "assigned_delegate__last_name",
+    "assigned_delegate__email",
+    "assigned_delegate__deleted_at",
+)
+
 DATE_FIELDS = (
     "submitted_at",
     "review_started_at",
@@ -158,6 +166,17 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     )
     list_display_links = ("reference",)
     list_select_related = ("collectivity", "departement", "programme", "assigned_delegate")
+    # What the columns read (the checkbox's label is ``str(request)``: reference and title).
+    list_page_fields = (
+        "reference",
+        "title",
+        "state",
+        "submitted_at",
+        "collectivity__name",
+        "departement__code",
+        "programme__name",
+        *DELEGATE_NAME_FIELDS,
+    )
     list_filter = (
         filters.WaitingForMeFilter,
         filters.StateFilter,
