@@ -8,7 +8,7 @@
 The answers are cached on the user object for the duration of a request.
 """
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
 
 NATIONAL_STAFF_GROUP = "Équipe nationale ANCT"
 DELEGATES_GROUP = "Délégués territoriaux"
@@ -26,13 +26,25 @@ def _roles(user) -> dict:
 
     from accounts.models import CollectivityMembership, DelegateAssignment
 
-    collectivity_ids = tuple(
-        CollectivityMembership.objects.filter(user=user).values_list("collectivity_id", flat=True)
+    # One round trip for the three memberships (every signed-in page asks): a UNION ALL of
+    # (kind, id) pairs.
+    collectivities = CollectivityMembership.objects.filter(user=user).values_list(
+        Value(1), "collectivity_id"
     )
-    departement_ids = tuple(
-        DelegateAssignment.objects.filter(user=user).values_list("departement_id", flat=True)
+    departements = DelegateAssignment.objects.filter(user=user).values_list(
+        Value(2), "departement_id"
     )
-    national = Group.objects.filter(name=NATIONAL_STAFF_GROUP, user=user).exists()
+    national_group = Group.objects.filter(name=NATIONAL_STAFF_GROUP, user=user).values_list(
+        Value(3), "pk"
+    )
+    rows = list(
+        collectivities.order_by().union(
+            departements.order_by(), national_group.order_by(), all=True
+        )
+    )
+    collectivity_ids = tuple(pk for kind, pk in rows if kind == 1)
+    departement_ids = tuple(pk for kind, pk in rows if kind == 2)
+    national = any(kind == 3 for kind, _pk in rows)
     cached = {
         "collectivity_ids": collectivity_ids,
         "departement_ids": departement_ids,

@@ -199,9 +199,8 @@ class EngineeringRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model)
                 name="request_dep_state_id_idx",
             ),
             models.Index(
-                fields=["departement", "-submitted_at", "-id"],
+                fields=["departement", "-submitted_at", "-id", "state"],
                 name="request_dep_submitted_id_idx",
-                include=["state"],
             ),
             # National queue and dashboards.
             models.Index(fields=["state", "escalated_at"], name="request_state_escalated_idx"),

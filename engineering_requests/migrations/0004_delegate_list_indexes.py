@@ -1,5 +1,5 @@
 """The delegate list's indexes in its exact order (département, [state,] newest first, id),
-the state included for index-only skips to deep pages; they replace their prefixes."""
+the state last for index-only skips to deep pages; they replace their prefixes."""
 
 from django.conf import settings
 from django.db import migrations, models
@@ -24,8 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="engineeringrequest",
             index=models.Index(
-                fields=["departement", "-submitted_at", "-id"],
-                include=("state",),
+                fields=["departement", "-submitted_at", "-id", "state"],
                 name="request_dep_submitted_id_idx",
             ),
         ),
