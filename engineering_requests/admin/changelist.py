@@ -63,6 +63,8 @@ class NextPageChangeList(ChangeList):
             raise IncorrectLookupParameters
         self.has_next_page = len(rows) > per_page
         self.result_list = rows[:per_page]
+        if annotate := getattr(self.model_admin, "annotate_page", None):
+            annotate(self.result_list)
         self.first_index = offset + 1 if self.result_list else 0
         self.last_index = offset + len(self.result_list)
         # ``result_count`` is a lower bound: the admin's own templates only compare it to the

@@ -5,6 +5,7 @@ workflow action (one view per transition, calling its service), a message, or a 
 """
 
 import re
+from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -13,7 +14,7 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Prefetch, Q, Value
+from django.db.models import Q, Value
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,21 +29,18 @@ from anct_portal.services import AlreadySubmitted, claim_form_token, record_form
 from engineering_requests import permissions, selectors, services
 from engineering_requests.admin import exports, filters, forms
 from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice_user
-from engineering_requests.admin.changelist import changelist_class
+from engineering_requests.admin.changelist import NextPageChangeList
 from engineering_requests.admin.display import age_label, state_badge
 from engineering_requests.admin.inlines import AttachmentInline, MessageInline, TransitionLogInline
 from engineering_requests.admin.transitions import BY_NAME, available_transitions
 from engineering_requests.enums import RequestState
 from engineering_requests.exceptions import AlreadyHandled
 from engineering_requests.models import EngineeringRequest
-from programmes.models import PriorityDomain
 from territories.models import Collectivity
 from territories.text import normalize
 
 REFERENCE_RE = re.compile(r"^ING-\d{4}-\d{6}$", re.IGNORECASE)
 INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$", re.IGNORECASE)
-
-DOMAINS_PREFETCH = Prefetch("domains", queryset=PriorityDomain.objects.only("pk", "name"))
 
 OBJECT_RELATED = (
     "collectivity",
@@ -254,7 +252,22 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     # Change list ------------------------------------------------------------------------
 
     def get_changelist(self, request, **kwargs):
-        return changelist_class(DOMAINS_PREFETCH)
+        return NextPageChangeList
+
+    def annotate_page(self, rows):
+        """The domains' names of the page's requests, in one query and without model
+        instances (a prefetch built a hundred domains and as many links per page)."""
+        through = EngineeringRequest.domains.through
+        names = defaultdict(list)
+        pairs = (
+            through.objects.filter(engineeringrequest_id__in=[row.pk for row in rows])
+            .order_by("prioritydomain__position", "prioritydomain__name")
+            .values_list("engineeringrequest_id", "prioritydomain__name")
+        )
+        for request_id, name in pairs:
+            names[request_id].append(name)
+        for row in rows:
+            row.domain_name_list = names[row.pk]
 
     @admin.display(description=gettext_lazy("collectivité"), ordering="collectivity__name")
     def collectivity_name(self, obj):
@@ -274,7 +287,10 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("domaines"))
     def domain_names(self, obj):
-        return ", ".join(domain.name for domain in obj.domains.all()) or "–"
+        names = getattr(obj, "domain_name_list", None)
+        if names is None:
+            names = [domain.name for domain in obj.domains.all()]
+        return ", ".join(names) or "–"
 
     @admin.display(description=gettext_lazy("programme"))
     def programme_name(self, obj):
