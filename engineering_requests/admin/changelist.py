@@ -98,6 +98,9 @@ def changelist_class(*prefetch):
 # once as one string, with the same markup as the admin's.
 
 _PK_PLACEHOLDER = "__pk__"
+# The admin's own label for a row's checkbox (``ModelAdmin.action_checkbox``), translated by
+# Django's catalogue: a variable, so that it is not extracted into the project's.
+ACTION_CHECKBOX_LABEL = "Select this object for an action - {}"
 
 
 def _column(cl, index, field_name):
@@ -106,7 +109,7 @@ def _column(cl, index, field_name):
     model_admin = cl.model_admin
     empty = model_admin.get_empty_value_display()
     if field_name == "action_checkbox":
-        label = _("Select this object for an action - {}")
+        label = _(ACTION_CHECKBOX_LABEL)
         return None, lambda obj: format_html(
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             helpers.ACTION_CHECKBOX_NAME,
