@@ -8,7 +8,7 @@
 The answers are cached on the user object for the duration of a request.
 """
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
 
 NATIONAL_STAFF_GROUP = "Équipe nationale ANCT"
 DELEGATES_GROUP = "Délégués territoriaux"
@@ -23,34 +23,28 @@ def _roles(user) -> dict:
     if cached is not None:
         return cached
     from django.contrib.auth.models import Group
-    from django.db.models import CharField, Value
 
     from accounts.models import CollectivityMembership, DelegateAssignment
 
-    # One round trip for the three memberships: every signed-in page asks.
-    kind = CharField()
-    rows = (
-        CollectivityMembership.objects.filter(user=user)
-        .values_list(Value("c", output_field=kind), "collectivity_id")
-        .union(
-            DelegateAssignment.objects.filter(user=user).values_list(
-                Value("d", output_field=kind), "departement_id"
-            ),
-            Group.objects.filter(name=NATIONAL_STAFF_GROUP, user=user).values_list(
-                Value("n", output_field=kind), "pk"
-            ),
-            all=True,
+    # One round trip for the three memberships (every signed-in page asks): a UNION ALL of
+    # (kind, id) pairs.
+    collectivities = CollectivityMembership.objects.filter(user=user).values_list(
+        Value(1), "collectivity_id"
+    )
+    departements = DelegateAssignment.objects.filter(user=user).values_list(
+        Value(2), "departement_id"
+    )
+    national_group = Group.objects.filter(name=NATIONAL_STAFF_GROUP, user=user).values_list(
+        Value(3), "pk"
+    )
+    rows = list(
+        collectivities.order_by().union(
+            departements.order_by(), national_group.order_by(), all=True
         )
     )
-    collectivity_ids, departement_ids, national = [], [], False
-    for row_kind, pk in rows:
-        if row_kind == "c":
-            collectivity_ids.append(pk)
-        elif row_kind == "d":
-            departement_ids.append(pk)
-        else:
-            national = True
-    collectivity_ids, departement_ids = tuple(collectivity_ids), tuple(departement_ids)
+    collectivity_ids = tuple(pk for kind, pk in rows if kind == 1)
+    departement_ids = tuple(pk for kind, pk in rows if kind == 2)
+    national = any(kind == 3 for kind, _pk in rows)
     cached = {
         "collectivity_ids": collectivity_ids,
         "departement_ids": departement_ids,

@@ -202,11 +202,18 @@ class EngineeringRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model)
         verbose_name_plural = _("demandes d'appui en ingénierie")
         ordering = ["-submitted_at", "-created_at"]
         indexes = [
-            # Delegates' queues and filters: their départements, by state, newest first.
+            # Delegates' queues and filters: their départements, by state, newest first, in
+            # the change list's exact order (the id breaks ties), so that a page is a range
+            # of the index; the state is included so that skipping to a deep page reads the
+            # index alone (an index-only scan).
             models.Index(
-                fields=["departement", "state", "-submitted_at"], name="request_dep_state_idx"
+                fields=["departement", "state", "-submitted_at", "-id"],
+                name="request_dep_state_id_idx",
             ),
-            models.Index(fields=["departement", "-submitted_at"], name="request_dep_submitted_idx"),
+            models.Index(
+                fields=["departement", "-submitted_at", "-id", "state"],
+                name="request_dep_submitted_id_idx",
+            ),
             # National queue and dashboards.
             models.Index(fields=["state", "escalated_at"], name="request_state_escalated_idx"),
             models.Index(fields=["state", "-submitted_at"], name="request_state_submitted_idx"),

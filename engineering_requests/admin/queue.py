@@ -20,7 +20,7 @@ from engineering_requests.admin.display import (
     excerpt,
     tag_list,
 )
-from engineering_requests.admin.requests import BackofficeRequestAdminMixin
+from engineering_requests.admin.requests import DELEGATE_NAME_FIELDS, BackofficeRequestAdminMixin
 from engineering_requests.enums import RequestState
 from engineering_requests.models import EscalatedRequest
 
@@ -41,6 +41,21 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     )
     list_display_links = None
     list_select_related = ("collectivity", "departement", "assigned_delegate")
+    list_page_fields = (
+        "reference",
+        "title",
+        "state",
+        "escalated_at",
+        "collectivity__name",
+        "departement__code",
+        "departement__name",
+        "fragility_rationale",
+        "insufficient_resources_rationale",
+        "innovative_rationale",
+        "rare_expertise",
+        "national_scope",
+        *DELEGATE_NAME_FIELDS,
+    )
     list_filter = (filters.EscalationGroundFilter, filters.DepartementFilter)
     search_fields = ("reference", "title", "collectivity__name", "collectivity__code")
     search_help_text = _("Référence, intitulé, nom ou code INSEE de la collectivité.")

@@ -5,6 +5,7 @@ workflow action (one view per transition, calling its service), a message, or a 
 """
 
 import re
+from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -12,8 +13,8 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db import connection, transaction
+from django.db.models import Q, Value
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,21 +29,18 @@ from anct_portal.services import AlreadySubmitted, claim_form_token, record_form
 from engineering_requests import permissions, selectors, services
 from engineering_requests.admin import exports, filters, forms
 from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice_user
-from engineering_requests.admin.changelist import changelist_class
+from engineering_requests.admin.changelist import NextPageChangeList
 from engineering_requests.admin.display import age_label, state_badge
 from engineering_requests.admin.inlines import AttachmentInline, MessageInline, TransitionLogInline
 from engineering_requests.admin.transitions import BY_NAME, available_transitions
 from engineering_requests.enums import RequestState
 from engineering_requests.exceptions import AlreadyHandled
 from engineering_requests.models import EngineeringRequest
-from programmes.models import PriorityDomain
 from territories.models import Collectivity
 from territories.text import normalize
 
 REFERENCE_RE = re.compile(r"^ING-\d{4}-\d{6}$", re.IGNORECASE)
 INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$", re.IGNORECASE)
-
-DOMAINS_PREFETCH = Prefetch("domains", queryset=PriorityDomain.objects.only("pk", "name"))
 
 OBJECT_RELATED = (
     "collectivity",
@@ -54,6 +52,14 @@ OBJECT_RELATED = (
     "local_provider",
     "operator",
     "decided_by",
+)
+
+# ``User.get_full_name`` and the e-mail, for a "délégué" column.
+DELEGATE_NAME_FIELDS = (
+    "assigned_delegate__first_name",
+    "assigned_delegate__last_name",
+    "assigned_delegate__email",
+    "assigned_delegate__deleted_at",
 )
 
 DATE_FIELDS = (
@@ -125,7 +131,17 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
         A full reference or an INSEE code is looked up exactly (indexed); other words match
         titles and names. Also serves the admin autocomplete, which passes the scoped queryset.
         """
-        for term in search_term.split()[:5]:
+        terms = search_term.split()[:5]
+        words = [t for t in terms if not REFERENCE_RE.match(t) and not INSEE_RE.match(t)]
+        longest = sorted(words, key=len, reverse=True)[:2]
+        for word, matches in zip(longest, _few_matches(queryset, longest), strict=True):
+            if matches is not None:
+                # A rare word: its matches, found on the trigram indexes, replace its
+                # condition; otherwise the page would read every request in scope to find
+                # none (a common word is met early in the list's order).
+                queryset = queryset.filter(pk__in=matches)
+                terms.remove(word)
+        for term in terms:
             if REFERENCE_RE.match(term):
                 queryset = queryset.filter(reference=term.upper())
             elif INSEE_RE.match(term):
@@ -144,6 +160,44 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
         return queryset, False
 
 
+# A word matching fewer requests than this in the list (titles, references and collectivité
+# names) is looked up on the trigram indexes first; a commoner one is found faster by reading
+# the list in its order, which meets 50 matches early.
+RARE_WORD_MATCHES = 500
+
+
+def _few_matches(queryset, words: list[str]) -> list[list[int] | None]:
+    """For each word, the requests of ``queryset`` it matches (as the search's condition), or
+    None when they are many, the word is too short for a trigram index (under 3 characters)
+    or the database is not PostgreSQL. One query for all the words."""
+    if connection.vendor != "postgresql":
+        return [None for _word in words]
+    requests = queryset.order_by()
+    branches = []
+    for index, word in enumerate(words):
+        normalized = normalize(word)
+        if len(word) < 3 or len(normalized) < 3:
+            continue
+        collectivities = Collectivity.objects.filter(search_name__contains=normalized)
+        for condition in (
+            Q(title__icontains=word),
+            Q(reference__icontains=word),
+            Q(collectivity__in=collectivities.values("pk")),
+        ):
+            branch = requests.filter(condition).values_list(Value(index), "pk")
+            branches.append(branch[:RARE_WORD_MATCHES])
+    if not branches:
+        return [None for _word in words]
+    first, *others = branches
+    found = {index: [] for index in range(len(words))}
+    for index, pk in first.union(*others, all=True):
+        found[index].append(pk)
+    return [
+        found[index] if branch_count and len(found[index]) < RARE_WORD_MATCHES else None
+        for index, branch_count in enumerate(len(w) >= 3 and len(normalize(w)) >= 3 for w in words)
+    ]
+
+
 @admin.register(EngineeringRequest)
 class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -158,6 +212,17 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     )
     list_display_links = ("reference",)
     list_select_related = ("collectivity", "departement", "programme", "assigned_delegate")
+    # What the columns read (the checkbox's label is ``str(request)``: reference and title).
+    list_page_fields = (
+        "reference",
+        "title",
+        "state",
+        "submitted_at",
+        "collectivity__name",
+        "departement__code",
+        "programme__name",
+        *DELEGATE_NAME_FIELDS,
+    )
     list_filter = (
         filters.WaitingForMeFilter,
         filters.StateFilter,
@@ -187,7 +252,22 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     # Change list ------------------------------------------------------------------------
 
     def get_changelist(self, request, **kwargs):
-        return changelist_class(DOMAINS_PREFETCH)
+        return NextPageChangeList
+
+    def annotate_page(self, rows):
+        """The domains' names of the page's requests, in one query and without model
+        instances (a prefetch built a hundred domains and as many links per page)."""
+        through = EngineeringRequest.domains.through
+        names = defaultdict(list)
+        pairs = (
+            through.objects.filter(engineeringrequest_id__in=[row.pk for row in rows])
+            .order_by("prioritydomain__position", "prioritydomain__name")
+            .values_list("engineeringrequest_id", "prioritydomain__name")
+        )
+        for request_id, name in pairs:
+            names[request_id].append(name)
+        for row in rows:
+            row.domain_name_list = names[row.pk]
 
     @admin.display(description=gettext_lazy("collectivité"), ordering="collectivity__name")
     def collectivity_name(self, obj):
@@ -207,7 +287,10 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("domaines"))
     def domain_names(self, obj):
-        return ", ".join(domain.name for domain in obj.domains.all()) or "–"
+        names = getattr(obj, "domain_name_list", None)
+        if names is None:
+            names = [domain.name for domain in obj.domains.all()]
+        return ", ".join(names) or "–"
 
     @admin.display(description=gettext_lazy("programme"))
     def programme_name(self, obj):
