@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("engineering_requests", "0003_backoffice_submitted_index"),
+        ("engineering_requests", "0005_request_search_trigram_indexes"),
         ("programmes", "0002_catalogue_source_and_member_dates"),
         ("territories", "0002_collectivity_search_trigram_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
