@@ -199,6 +199,8 @@ def choose_pages(sessions, targets) -> list[Page]:
         Page("kpi_delegate", "delegate: dashboard", delegate, "/tableau-de-bord/",
              dashboard=True, delegate_daily=True),
         Page("public_stats", "public statistics", None, "/statistiques/", dashboard=True),
+        Page("territory_search", "territory search (form autocomplete, JSON)", None,
+             "/territoires/recherche?q=saint+etienne&types=commune"),
         Page("submit", "official: submission (POST)", official, "/demandes/nouvelle/",
              method="POST", data=targets["submission"], expect=302),
     ]  # fmt: skip

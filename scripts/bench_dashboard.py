@@ -21,10 +21,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench import recreate_database  # noqa: E402 - shared with make bench
+from bench_data import copy_rows  # noqa: E402
 
 METRO = [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B"]
 OVERSEAS = ["971", "972", "973", "974", "976"]
@@ -46,25 +49,6 @@ def parse_args():
         help="keep the dashboard cache on (default: off, every run computes every aggregate)",
     )
     return parser.parse_args()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    if not name.startswith(("anct_bench", "bench_")) and "bench" not in name:
-        sys.exit(f"Refusing to drop {name!r}: the benchmark database name must contain 'bench'.")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def copy_rows(cursor, table: str, columns: list[str], rows) -> None:
-    with cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def fill(total: int) -> dict:

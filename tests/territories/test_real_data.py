@@ -1,8 +1,5 @@
 """The committed COG 2026 file, loaded once for the whole module (a few seconds)."""
 
-import statistics
-import time
-
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -95,13 +92,7 @@ def test_second_run_changes_nothing(cog2026, capsys):
 
 
 @pytest.mark.postgres
-def test_first_load_takes_under_15_seconds_on_postgresql(cog2026):
-    print(f"first load: {cog2026.seconds:.1f} s")
-    assert cog2026.seconds < 15
-
-
-@pytest.mark.postgres
-def test_search_ranking_and_latency_on_the_full_data(cog2026, client):
+def test_search_ranking_on_the_full_data(cog2026, client):
     def first(query, **kwargs):
         result = search_collectivities(query, **kwargs)[0]
         return (result.kind, result.code)
@@ -117,12 +108,4 @@ def test_search_ranking_and_latency_on_the_full_data(cog2026, client):
     response = client.get("/territoires/recherche", {"q": "saint etienne", "types": "commune"})
     assert response.json()["results"][0]["label"] == "Saint-Étienne (42218) – Loire"
 
-    queries = ["saint etienne", "sa", "de", "les", "paris", "ain", "42218", "val", "zzz"]
-    timings = []
-    for query in queries * 5:
-        started = time.perf_counter()
-        list(search_collectivities(query))
-        timings.append(time.perf_counter() - started)
-    # Server time, database included; measured ~2 ms (3+ letters) to ~11 ms (2 letters).
-    assert statistics.median(timings) < 0.050
-    assert max(timings) < 0.200
+    # Load time and search latency are measured by `make bench`, not asserted here.
