@@ -23,17 +23,18 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+
+import throwaway  # noqa: E402 - scripts/throwaway.py
+
 BIN = Path(sys.executable).parent
 
 BUDGETS = {
@@ -118,22 +119,11 @@ def log(message: str) -> None:
 
 
 def recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to drop {name!r}: the benchmark database name must contain 'bench'.")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    throwaway.recreate_database(
+        url,
+        allowed=r"[a-z0-9_]*bench[a-z0-9_]*",
+        rule="the benchmark database name must contain 'bench'",
+    )
 
 
 def environment(args, run_dir: Path) -> dict:
@@ -321,7 +311,7 @@ def count_queries(page: Page, sessions) -> tuple[int, int]:
 class Gunicorn:
     def __init__(self, env, workers, log_dir: Path):
         self.env, self.workers, self.log_dir = env, workers, log_dir
-        self.port = free_port()
+        self.port = throwaway.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
@@ -335,15 +325,13 @@ class Gunicorn:
         )  # fmt: skip
         import httpx
 
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        def answers():
             try:
-                if httpx.get(self.base + "/__bench__/baseline/", timeout=2).status_code == 200:
-                    break
+                return httpx.get(self.base + "/__bench__/baseline/", timeout=2).status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        else:
+                return False
+
+        if not throwaway.wait_until(answers, 60, 0.25):
             raise SystemExit(f"gunicorn did not answer; see {self.log_dir / 'gunicorn.log'}")
         self.worker_pids = self._workers()
         return self
@@ -375,8 +363,7 @@ def wrk(base: str, page: Page, session: dict, args, work_dir: Path, duration: in
     if page.method == "POST":
         from urllib.parse import urlencode
 
-        encoded = urlencode(page.data).replace("FORM_TOKEN", "FORM_TOKEN")
-        body = json.dumps(encoded)
+        body = json.dumps(urlencode(page.data))  # FORM_TOKEN: a new token per request (Lua)
         extra = 'headers["Content-Type"] = "application/x-www-form-urlencoded"'
     script = work_dir / f"{page.key}.lua"
     script.write_text(

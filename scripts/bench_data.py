@@ -107,14 +107,16 @@ def _bulk_load(cursor, tables):
         (list(tables),),
     )
     indexes = cursor.fetchall()
-    for name, _definition in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    try:
+    from psycopg.errors import InsufficientPrivilege
+
+    try:  # first, so that a refusal rolls back nothing else
         cursor.execute("SET session_replication_role = replica")
         triggers_off = True
-    except Exception:
+    except InsufficientPrivilege:
         cursor.connection.rollback()
         triggers_off = False
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
     try:
         yield
     finally:

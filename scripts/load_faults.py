@@ -59,6 +59,11 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import throwaway  # noqa: E402 - scripts/throwaway.py
+from throwaway import free_port, wait_until  # noqa: E402
+
 BIN = Path(sys.executable).parent
 
 PASSWORD = "charge-et-pannes-2026"  # noqa: S105 - throwaway accounts of a throwaway database
@@ -84,22 +89,6 @@ FAULT_SETTINGS = {
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def port_open(port: int) -> bool:
@@ -890,16 +879,9 @@ class Stack:
 
 
 def recreate_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    if not re.fullmatch(r"anct_ops_[a-z0-9_]+", name):
-        raise SystemExit(f"refusing to drop {name!r}: the database name must start with anct_ops_")
-    admin_url = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    throwaway.recreate_database(
+        url, allowed=r"anct_ops_[a-z0-9_]+", rule="the database name must start with anct_ops_"
+    )
 
 
 def prepare_data(stack: Stack, *, extra_officials: int) -> dict:

@@ -14,6 +14,7 @@ from email import policy
 import kombu.pools
 import pytest
 from celery.signals import task_postrun
+from django.conf import settings as django_settings
 from django.db import connections
 
 from anct_portal.celery import app as celery_app
@@ -114,18 +115,6 @@ def _reset_producers():
     celery_app.amqp._producer_pool = None
 
 
-# The settings' options for a Redis broker (fail fast, the sweep re-queues); a run without
-# CELERY_BROKER_URL has the embedded broker's options instead.
-REDIS_TRANSPORT_OPTIONS = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
-}
-
-
 @contextmanager
 def broker(url: str):
     """Publish to (and start workers on) another broker for the duration of the block."""
@@ -136,7 +125,9 @@ def broker(url: str):
     previous = {key: conf.get(key) for key in keys}
     _reset_producers()
     conf.update(
-        broker_read_url=url, broker_write_url=url, broker_transport_options=REDIS_TRANSPORT_OPTIONS
+        broker_read_url=url,
+        broker_write_url=url,
+        broker_transport_options=django_settings.REDIS_BROKER_TRANSPORT_OPTIONS,
     )
     try:
         yield url
