@@ -25,9 +25,12 @@ QUEUE_URL = reverse("admin:engineering_requests_escalatedrequest_changelist")
 REPORT_URL = reverse("admin:engineering_requests_engineeringrequest_comite_report")
 
 
-def days_ago(days: int, hour: int = 10) -> datetime.datetime:
+def days_ago(days: int) -> datetime.datetime:
+    """The start (local midnight) of the day ``days`` days ago: on that calendar day, and at
+    least ``days`` whole days ago whatever the time the test runs (a fixed 10:00 was less than
+    40 days ago before 10:00, and the queue then showed "39 jours")."""
     moment = timezone.localtime() - datetime.timedelta(days=days)
-    return moment.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 # National queue ----------------------------------------------------------------------------
