@@ -6,7 +6,7 @@ import datetime
 import re
 from decimal import Decimal, InvalidOperation
 
-from crispy_forms.layout import HTML, Column, Div, Row
+from crispy_forms.layout import HTML, Div
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -581,6 +581,8 @@ class ProgressNoteForm(TokenFormMixin, forms.Form):
 
 
 class RequestFilterForm(forms.Form):
+    """Rendered by engineering_requests/includes/filter_form.html (markup written out)."""
+
     q = forms.CharField(
         label=_("Rechercher"),
         help_text=_("Une référence ou un mot de l'intitulé"),
@@ -600,22 +602,6 @@ class RequestFilterForm(forms.Form):
             for value, label in RequestState.choices
             if counts.get(value) or value == selected_state
         ]
-        for field in self.fields.values():
-            field.dsfr_optional = False
-        self.helper = dsfr_helper(
-            Row(
-                Column("q", css_class="fr-col-12 fr-col-md-5"),
-                Column("statut", css_class="fr-col-12 fr-col-md-4"),
-                Column(
-                    Button(_("Filtrer"), secondary=True),
-                    css_class="fr-col-12 fr-col-md-3 portal-filter-actions",
-                ),
-            ),
-            form_id="filter-form",
-            role="search",
-        )
-        self.helper.form_method = "get"
-        self.helper.form_show_errors = False
 
     def clean_statut(self):
         value = self.cleaned_data.get("statut", "")

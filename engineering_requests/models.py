@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
+from anct_portal.choices import FastChoicesDisplayMixin
 from engineering_requests import permissions
 from engineering_requests.enums import EngineeringKind, MessageKind, RequestState
 from programmes.enums import InterventionForm, NationalInstrument
@@ -50,7 +51,9 @@ def waiting_priority() -> models.Case:
     )
 
 
-class EngineeringRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+class EngineeringRequest(
+    FastChoicesDisplayMixin, ConcurrentTransitionMixin, FSMModelMixin, models.Model
+):
     reference = models.CharField(
         _("référence"),
         max_length=20,
@@ -389,7 +392,7 @@ class EngineeringRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model)
         self.completed_at = timezone.now()
 
 
-class TransitionLog(models.Model):
+class TransitionLog(FastChoicesDisplayMixin, models.Model):
     """One row per successful transition: the audit trail and the timeline. Append-only."""
 
     engineering_request = models.ForeignKey(
@@ -439,7 +442,7 @@ class TransitionLog(models.Model):
             return self.transition
 
 
-class RequestMessage(models.Model):
+class RequestMessage(FastChoicesDisplayMixin, models.Model):
     """The thread of a request: official ↔ delegate messages, staff-only internal notes, and
     the progress notes of the interlocuteur unique."""
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from anct_portal.choices import FastChoicesDisplayMixin
 from notifications.enums import Channel, NotificationStatus
 
 
@@ -19,7 +20,7 @@ class NotificationQuerySet(models.QuerySet):
         return self.filter(read_at__isnull=True)
 
 
-class Notification(models.Model):
+class Notification(FastChoicesDisplayMixin, models.Model):
     event = models.CharField(_("événement"), max_length=50)
     audience = models.CharField(_("destinataires"), max_length=50)
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
