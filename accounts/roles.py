@@ -8,12 +8,38 @@
 The answers are cached on the user object for the duration of a request.
 """
 
-from django.db.models import Exists, OuterRef, Value
+import functools
+
+from django.db import connection
+from django.db.models import Exists, OuterRef
 
 NATIONAL_STAFF_GROUP = "Équipe nationale ANCT"
 DELEGATES_GROUP = "Délégués territoriaux"
 
 _CACHE_ATTR = "_portal_roles_cache"
+
+
+@functools.cache
+def _roles_sql() -> str:
+    """The three memberships in one round trip (every signed-in page asks): a UNION ALL of
+    (kind, id) pairs. Plain SQL: the ORM took 1 ms of CPU to build this union, the database
+    answers in 0.05 ms. Table names come from the models."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import CollectivityMembership, DelegateAssignment, User
+
+    quote = connection.ops.quote_name
+    memberships = quote(CollectivityMembership._meta.db_table)
+    assignments = quote(DelegateAssignment._meta.db_table)
+    groups = quote(Group._meta.db_table)
+    user_groups = quote(User.groups.through._meta.db_table)
+    # Quoted table names from the models; the values go as parameters.
+    return (
+        f"SELECT 1, collectivity_id FROM {memberships} WHERE user_id = %s"  # noqa: S608
+        f" UNION ALL SELECT 2, departement_id FROM {assignments} WHERE user_id = %s"
+        f" UNION ALL SELECT 3, g.id FROM {groups} g JOIN {user_groups} ug ON ug.group_id = g.id"
+        " WHERE ug.user_id = %s AND g.name = %s"
+    )
 
 
 def _roles(user) -> dict:
@@ -22,26 +48,9 @@ def _roles(user) -> dict:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    from django.contrib.auth.models import Group
-
-    from accounts.models import CollectivityMembership, DelegateAssignment
-
-    # One round trip for the three memberships (every signed-in page asks): a UNION ALL of
-    # (kind, id) pairs.
-    collectivities = CollectivityMembership.objects.filter(user=user).values_list(
-        Value(1), "collectivity_id"
-    )
-    departements = DelegateAssignment.objects.filter(user=user).values_list(
-        Value(2), "departement_id"
-    )
-    national_group = Group.objects.filter(name=NATIONAL_STAFF_GROUP, user=user).values_list(
-        Value(3), "pk"
-    )
-    rows = list(
-        collectivities.order_by().union(
-            departements.order_by(), national_group.order_by(), all=True
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_roles_sql(), [user.pk, user.pk, user.pk, NATIONAL_STAFF_GROUP])
+        rows = cursor.fetchall()
     collectivity_ids = tuple(pk for kind, pk in rows if kind == 1)
     departement_ids = tuple(pk for kind, pk in rows if kind == 2)
     national = any(kind == 3 for kind, _pk in rows)

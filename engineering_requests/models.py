@@ -257,6 +257,12 @@ class EngineeringRequest(
     def get_absolute_url(self) -> str:
         return reverse("engineering_requests:detail", kwargs={"pk": self.pk})
 
+    @property
+    def state_fields(self):
+        # django-fsm-2 looks for its fields among all the model's fields for every instance it
+        # builds (~20 µs a row in lists); ``state`` is the only one.
+        return (self._meta.get_field("state"),)
+
     # Justification helpers, shared by the escalate condition, the services and the admin.
     @property
     def claims_fragility_and_lack_of_resources(self) -> bool:

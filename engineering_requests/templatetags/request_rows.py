@@ -18,6 +18,7 @@ register = template.Library()
 # Constant markup, no data in it.
 _EMPTY_CELL = mark_safe(' class="portal-cell--empty"')
 _NOTHING_TO_DO = mark_safe('<span class="portal-muted">—</span>')
+_URL_PLACEHOLDER = 987654321
 
 
 def _todo(state, follow_view: bool, text: dict):
@@ -33,14 +34,13 @@ def _todo(state, follow_view: bool, text: dict):
     return ("" if follow_view else _EMPTY_CELL), _NOTHING_TO_DO
 
 
-def _updated(moment) -> str:
+def _updated(moment, date_format: str) -> str:
     if moment is None:
         return ""
     local = timezone.localtime(moment)
+    # The template's |date:"c" is isoformat().
     return format_html(
-        '<time datetime="{}">{}</time>',
-        dateformat.format(local, "c"),
-        formats.date_format(local, "SHORT_DATE_FORMAT"),
+        '<time datetime="{}">{}</time>', local.isoformat(), dateformat.format(local, date_format)
     )
 
 
@@ -60,7 +60,10 @@ def request_rows(requests, follow_view=False):
         "finish": gettext("Terminer et déposer"),
         "progress": gettext("Publier un point d'avancement"),
     }
-    text = {key: mark_safe(value) for key, value in text.items()}
+    text = {key: mark_safe(value) for key, value in text.items()}  # noqa: S308 (our catalogue)
+    date_format = formats.get_format("SHORT_DATE_FORMAT")
+    # One reverse() for the page: the detail URLs differ only by the id.
+    url_pattern = reverse("engineering_requests:detail", kwargs={"pk": _URL_PLACEHOLDER})
     rows = []
     for item in requests:
         todo_attrs, todo = _todo(item.state, follow_view, text)
@@ -68,7 +71,7 @@ def request_rows(requests, follow_view=False):
             (
                 item.pk,
                 text["project"],
-                reverse("engineering_requests:detail", kwargs={"pk": item.pk}),
+                url_pattern.replace(str(_URL_PLACEHOLDER), str(item.pk)),
                 item.title or text["untitled"],
                 item.reference or text["draft"],
                 text["collectivity"],
@@ -79,7 +82,7 @@ def request_rows(requests, follow_view=False):
                 todo_attrs,
                 todo,
                 text["updated"],
-                _updated(item.last_transition_at),
+                _updated(item.last_transition_at, date_format),
             )
         )
     return format_html_join(

@@ -6,7 +6,7 @@ from django_fsm import TransitionNotAllowed
 
 from engineering_requests import services
 from engineering_requests.enums import RequestState as S
-from engineering_requests.models import TransitionLog
+from engineering_requests.models import EngineeringRequest, TransitionLog
 from programmes.enums import NationalInstrument
 from tests.programmes.factories import OperatorFactory
 
@@ -343,3 +343,12 @@ def test_what_each_transition_must_carry(cast, service, state, kwargs, field):
     assert field in excinfo.value.message_dict
     request.refresh_from_db()
     assert request.state == state
+
+
+def test_the_concurrency_guard_watches_the_state_field_only():
+    # EngineeringRequest.state_fields short-cuts django-fsm-2's search through every field.
+    from django_fsm import FSMFieldMixin
+
+    request = EngineeringRequest()
+    found = [f for f in EngineeringRequest._meta.fields if isinstance(f, FSMFieldMixin)]
+    assert list(request.state_fields) == found

@@ -50,6 +50,21 @@ def test_the_header_count_stops_at_99_plus(client, official, django_assert_max_n
         assert ">99+<" in client.get(reverse("home")).content.decode()
 
 
+def test_the_badge_counts_what_the_inbox_shows_unread():
+    # The badge's plain-SQL count and the inbox's queryset must agree.
+    from notifications.templatetags.notifications_tags import count_unread
+
+    official = OfficialFactory()
+    assert count_unread(official.pk) == 0
+    NotificationFactory.create_batch(4, recipient=official, in_app=True)
+    NotificationFactory.create_batch(2, recipient=official, in_app=True, read=True)
+    NotificationFactory.create_batch(3, recipient=official)  # e-mail copies
+    NotificationFactory.create_batch(5, in_app=True)  # other people's
+    expected = Notification.objects.inbox(official).unread().count()
+    assert expected == 4
+    assert count_unread(official.pk) == expected
+
+
 def test_the_centre_lists_my_in_app_notifications_only_newest_first(client, official):
     older = NotificationFactory(recipient=official, in_app=True)
     newer = NotificationFactory(recipient=official, in_app=True)
