@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= anct_portal.settings
 
-.PHONY: run test venv lint format messages translations migrate data territories-data dashboard-assets bench bench-dashboard loadtest clean
+.PHONY: run test venv lint format messages translations migrate data territories-data dashboard-assets bench profile bench-dashboard loadtest clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
@@ -65,6 +65,11 @@ bench: venv
 	@command -v wrk >/dev/null || { echo "wrk is needed (Debian: apt-get install wrk)"; exit 1; }
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
 		$(BIN)/python scripts/bench.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+
+# Where a page's time goes, in-process, on the database the last `make bench` left:
+# make profile PAGE=official_list [PROFILE=1]
+profile: venv
+	$(BIN)/python scripts/profile_page.py $(PAGE) $(if $(PROFILE),--profile)
 
 # Times the dashboard pages on 200,000 generated requests (needs PostgreSQL; drops BENCH_DB).
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/anct_bench_dashboard

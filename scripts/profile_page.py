@@ -1,0 +1,122 @@
+"""Where a page's time goes: one benchmark page timed in this process, optionally profiled.
+
+    make bench QUICK=1                      # once: leaves the anct_bench database behind
+    make profile PAGE=official_list         # CPU and wall time per request, SQL queries
+    make profile PAGE=admin_change PROFILE=1   # and the cProfile summary
+
+Uses the database and the objects of the last ``make bench`` (``var/bench/report.json``), the
+same users (first delegate of the busiest département, first national staff member, first
+official of the busiest collectivité) and production settings, through Django's test client.
+CPU time of this process is printed beside wall time: it stays meaningful on a busy machine
+(the database's own time is not in it). Page keys: those of ``scripts/bench.py``.
+"""
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("page", help="a page key of scripts/bench.py, e.g. official_list")
+    parser.add_argument("-n", type=int, default=200, help="requests to time")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/anct_bench"
+        ),
+    )
+    parser.add_argument("--report", default=str(ROOT / "var" / "bench" / "report.json"))
+    args = parser.parse_args()
+    report = Path(args.report)
+    if not report.exists():
+        print(f"{report} is missing: run `make bench QUICK=1` first.")
+        return 1
+    targets = json.loads(report.read_text())["targets"]
+
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="anct_portal.settings",
+        DEBUG="false",
+        SECRET_KEY="profile-only-secret-key-not-for-production-0123456789abcdef",  # noqa: S106
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="false",
+        DATABASE_URL=args.database_url,
+        LOG_LEVEL="WARNING",
+        BENCH_BASELINE="true",
+    )
+    import django
+    from django.conf import settings
+
+    django.setup()
+    # No collected files here: plain static storage instead of the manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    import bench
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from accounts.roles import NATIONAL_STAFF_GROUP
+
+    users = {
+        "delegate": User.objects.filter(
+            delegate_assignments__departement_id=targets["busiest_departement"]
+        ),
+        "national": User.objects.filter(groups__name=NATIONAL_STAFF_GROUP),
+        "official": User.objects.filter(
+            collectivity_memberships__collectivity_id=targets["busiest_collectivity"]
+        ),
+    }
+    pages = {p.key: p for p in bench.choose_pages({}, {**targets, "submission": {}})}
+    page = pages.get(args.page)
+    if page is None or page.method != "GET":
+        print(f"Pages: {', '.join(k for k, p in pages.items() if p.method == 'GET')}")
+        return 1
+    client = Client()
+    if page.user:
+        client.force_login(users[page.user].order_by("pk").first())
+    for _ in range(20):  # warm: template loaders, caches a real user would also hit
+        response = client.get(page.path)
+    if response.status_code != 200:
+        print(f"{page.path}: status {response.status_code}")
+        return 1
+    with CaptureQueriesContext(connection) as queries:
+        client.get(page.path)
+    query_count = len(queries)  # now: the next request resets Django's query log
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(args.n):
+        client.get(page.path)
+    wall = (time.perf_counter() - wall) / args.n * 1000
+    cpu = (time.process_time() - cpu) / args.n * 1000
+    print(
+        f"{page.label}: {cpu:.2f} ms CPU, {wall:.2f} ms wall per request, "
+        f"{query_count} SQL queries, {len(response.content):,} bytes"
+    )
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.n):
+            client.get(page.path)
+        profiler.disable()
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("tottime").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
