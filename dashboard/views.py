@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
-from dashboard import charts, selectors
+from dashboard import charts, markup, selectors
 from dashboard.forms import DashboardFilterForm
 from dashboard.map import choropleth
 
@@ -42,6 +42,7 @@ def _build(request, scope, *, now=None, version=None):
 
 def _context(request, scope, *, with_map: bool, now=None, version=None) -> dict:
     form, data, sort, descending = _build(request, scope, now=now, version=version)
+    map_data = choropleth(data.departements) if with_map else None
     return {
         "form": form,
         "scope": scope,
@@ -52,7 +53,11 @@ def _context(request, scope, *, with_map: bool, now=None, version=None) -> dict:
         "departement_rows": data.departements,
         "sort_links": charts.sort_links(request.GET, sort, descending),
         "chart_data": charts.chart_data(data),
-        "choropleth": choropleth(data.departements) if with_map else None,
+        "departement_table_rows": markup.departement_rows(
+            data.departements, data.headline["target"]
+        ),
+        "choropleth": map_data,
+        "map_shapes": markup.map_shapes(map_data["shapes"]) if map_data else "",
         "query_string": request.GET.urlencode(),
         "page_path": request.path,
     }
