@@ -202,6 +202,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "anct-portal",
+            # Expired entries leave only when the cache is full: a rendered national dashboard
+            # is ~210 KB, so the default 300 entries could hold ~60 MB in every process.
+            "OPTIONS": {"MAX_ENTRIES": 50},
         }
     }
 
