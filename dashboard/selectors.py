@@ -35,7 +35,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -788,9 +789,29 @@ def reference_version() -> str:
 
 
 def _cache_key(scope: Scope, filters: Filters, version: str, now: datetime.datetime) -> str:
-    # The backlog's age bands move with time: the minute is part of the key.
-    parts = [scope.kind, scope.departement_ids, filters, version, now.strftime("%Y%m%d%H%M")]
+    # The backlog's age bands move with time: the minute is part of the key. The labels are
+    # kept translated (``_translated``): the language too.
+    parts = [
+        scope.kind,
+        scope.departement_ids,
+        filters,
+        version,
+        now.strftime("%Y%m%d%H%M"),
+        translation.get_language(),
+    ]
     return f"{CACHE_PREFIX}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _translated(value):
+    """``value`` with its lazy labels as text of the active language. Unpickled from the cache,
+    each lazy label would build a new class (~0.2 ms each, two dozen a page)."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _translated(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_translated(item) for item in value]
+    return value
 
 
 def page_cache_key(
@@ -847,7 +868,9 @@ def dashboard(
     key = _cache_key(scope, filters, version or data_version(), now)
     computed = cache_get(key)
     if computed is None:
-        computed = _compute(scope, filters, now)
+        figures_, decisions, trend = _compute(scope, filters, now)
+        figures_ = Figures(_translated(figures_.headline), figures_.per_departement)
+        computed = (figures_, _translated(decisions), trend)
         cache_set(key, computed)
     figures_, decisions, trend = computed
     return Dashboard(

@@ -141,21 +141,24 @@ def test_the_next_minute_renders_again(client, data, monkeypatch):
     assert rendered(client.get(KPI))
 
 
-def test_each_language_has_its_own_body(client, data):
-    """Django's own catalogues (month names, number formats): the project's English catalogue
-    is compiled by ``make`` and may be missing here."""
+def test_each_language_has_its_own_body_and_figures(client, data):
+    """Month names and number formats (Django's catalogues), labels of the cached figures (the
+    project's English catalogue, compiled by ``make messages``)."""
     month = {}
     for language in ("fr", "en"):
         with translation.override(language):
             month[language] = date_format(timezone.localdate(), "F Y")
+    state = '<tr data-state="submitted"><th scope="row">{}</th>'
     client.force_login(data.national)
     html = main_of(client.get(KPI))
     assert rate_on_page(html) == "71,4 %" and month["fr"] in html
+    assert state.format("Déposée") in html
     response = client.get(KPI, HTTP_ACCEPT_LANGUAGE="en")
     assert rendered(response)
     html = main_of(response)
     assert rate_on_page(html) == "71.4 %" and month["en"] in html and month["fr"] not in html
-    assert rate_on_page(main_of(client.get(KPI))) == "71,4 %"
+    assert state.format("Submitted") in html
+    assert state.format("Déposée") in main_of(client.get(KPI))
 
 
 def test_filters_and_sort_are_part_of_the_key(client, data):
