@@ -63,13 +63,24 @@ def _context(request, scope, *, with_map: bool, now=None, version=None) -> dict:
     }
 
 
-# The query parameters of the pages (filters and sort). A page asked with others (or with one
-# of them twice) is rendered as usual but not cached: they would only multiply the entries.
-PAGE_PARAMETERS = frozenset(DashboardFilterForm.base_fields) | {"tri", "ordre"}
+# Which pages keep their body in the cache. Every entry is ~210 KB for all of France: the
+# query must not let anyone fill the cache. Sorts: from a fixed list. Filters (free dates):
+# only for signed-in staff; the public page caches its unfiltered pages, sorted or not. Any
+# other page is rendered as usual, uncached.
+SORT_VALUES = {"tri": frozenset(selectors.DEPARTEMENT_SORTS), "ordre": frozenset({"asc", "desc"})}
+FILTER_PARAMETERS = frozenset(DashboardFilterForm.base_fields)
 
 
-def _cacheable(query) -> bool:
-    return all(name in PAGE_PARAMETERS and len(values) == 1 for name, values in query.lists())
+def _cacheable(query, scope) -> bool:
+    for name, values in query.lists():
+        if len(values) != 1:
+            return False
+        if name in SORT_VALUES:
+            if values[0] not in SORT_VALUES[name]:
+                return False
+        elif scope.is_public or name not in FILTER_PARAMETERS:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,7 @@ def _render(request, scope, page: str, *, with_map: bool):
     so that a change to any request shows at once. Header, menu and messages are the user's:
     rendered on every request."""
     now, version, key = timezone.now(), None, None
-    if _cacheable(request.GET):
+    if _cacheable(request.GET, scope):
         version = selectors.data_version()
         key = selectors.page_cache_key(
             scope,

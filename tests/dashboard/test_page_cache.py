@@ -190,6 +190,32 @@ def test_a_page_with_unknown_parameters_is_not_cached(client, data):
         )
 
 
+@pytest.mark.parametrize(
+    ("who", "query", "cached"),
+    [
+        ("national", "tri=taux&ordre=desc", True),
+        ("national", "du=2026-01-01&region=xx", True),  # staff: filters, even invalid ones
+        ("national", "tri=n%C3%A9ant", False),  # a sort outside the list
+        ("national", "ordre=desc&ordre=asc", False),
+        ("public", "tri=taux&ordre=desc", True),
+        ("public", "", True),
+        ("public", "du=2026-01-01", False),  # anonymous: no filter fills the cache
+        ("public", "forme=x1", False),
+    ],
+)
+def test_only_bounded_queries_are_cached(client, data, who, query, cached):
+    """A body is ~210 KB for all of France: no one may fill the cache with made-up queries."""
+    url = KPI if who == "national" else PUBLIC
+    if who == "national":
+        client.force_login(data.national)
+    first = client.get(f"{url}?{query}")
+    second = client.get(f"{url}?{query}")
+    assert first.status_code == second.status_code == 200
+    assert rendered(first)
+    assert rendered(second) is not cached
+    assert main_of(second) == main_of(first)
+
+
 def test_an_unreachable_cache_still_serves_the_page(client, data, settings, caplog):
     settings.CACHES = {
         "default": {
