@@ -183,6 +183,31 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ingénierie ANCT <ne-pas-repondre@anct.gouv.fr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Cache: the dashboards keep their figures and rendered pages for a short while, keyed by the
+# latest transition (dashboard/selectors.py). With REDIS_URL, one Redis shared by every worker
+# and machine computes each page once; without it (make run), memory of each process.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "anct",
+            # A page waits at most this long for a Redis that is down, then computes uncached.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "anct-portal",
+            # Expired entries leave only when the cache is full: a rendered national dashboard
+            # is ~210 KB, so the default 300 entries could hold ~60 MB in every process.
+            "OPTIONS": {"MAX_ENTRIES": 50},
+        }
+    }
+
 # Celery. Default broker: kombu's filesystem transport under var/, which a separate worker
 # process can consume without any service installed.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

@@ -16,6 +16,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Memory of the test process, emptied around every test (tests/conftest.py), even when
+# REDIS_URL is set for the Redis tests: a test never reads another's cached pages, and never
+# flushes the broker's database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Whitenoise warns when STATIC_ROOT is missing; tests serve static files from the apps.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -26,6 +26,7 @@ Drafts are never counted: they are not requests yet.
 
 import datetime
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -34,7 +35,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -45,7 +47,7 @@ from engineering_requests.enums import RequestState
 from engineering_requests.models import EngineeringRequest
 from programmes.enums import NationalInstrument
 from programmes.models import PriorityDomain, Programme
-from territories.models import Departement
+from territories.models import Departement, Region
 
 TARGET_RATE = 90  # % of requests answered in the local ecosystem (roadmap 2020)
 TREND_MONTHS = 12
@@ -735,6 +737,26 @@ class Dashboard:
 
 CACHE_SECONDS = 120
 CACHE_PREFIX = "dashboard:v1"
+PAGE_CACHE_PREFIX = "dashboard:page:v1"
+
+logger = logging.getLogger(__name__)
+
+
+def cache_get(key: str):
+    """The cached value, or None when absent or when the cache (Redis) cannot be reached: the
+    page is then computed as if nothing were cached."""
+    try:
+        return cache.get(key)
+    except Exception:  # the backend's own errors (redis.ConnectionError, timeouts…)
+        logger.warning("dashboard cache unreachable, computing without it", exc_info=True)
+        return None
+
+
+def cache_set(key: str, value) -> None:
+    try:
+        cache.set(key, value, CACHE_SECONDS)
+    except Exception:
+        logger.warning("dashboard cache unreachable, result not kept", exc_info=True)
 
 
 def data_version() -> str:
@@ -744,10 +766,80 @@ def data_version() -> str:
     return latest.isoformat() if latest else "empty"
 
 
+def reference_version() -> str:
+    """Changes with any code, name, order or parent of the reference rows a page shows (régions,
+    départements, programmes, priority domains: ~170 small rows, one query), so that a
+    rendered page is reused only while its filters and its table would read the same."""
+    quote = connection.ops.quote_name
+    parts = []
+    for kind, model, extra in (
+        ("r", Region, ("0", "0")),
+        ("d", Departement, (quote("region_id"), "0")),
+        ("p", Programme, (quote("position"), "0")),
+        ("m", PriorityDomain, (quote("position"), f"COALESCE({quote('parent_id')}, 0)")),
+    ):
+        # Names from the models above, never input.
+        columns = ", ".join([quote("id"), quote("code"), quote("name"), *extra])
+        table = quote(model._meta.db_table)
+        parts.append(f"SELECT '{kind}', {columns} FROM {table}")  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts))
+        rows = sorted(cursor.fetchall())
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:32]
+
+
 def _cache_key(scope: Scope, filters: Filters, version: str, now: datetime.datetime) -> str:
-    # The backlog's age bands move with time: the minute is part of the key.
-    parts = [scope.kind, scope.departement_ids, filters, version, now.strftime("%Y%m%d%H%M")]
+    # The backlog's age bands move with time: the minute is part of the key. The labels are
+    # kept translated (``_translated``): the language too.
+    parts = [
+        scope.kind,
+        scope.departement_ids,
+        filters,
+        version,
+        now.strftime("%Y%m%d%H%M"),
+        translation.get_language(),
+    ]
     return f"{CACHE_PREFIX}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _translated(value):
+    """``value`` with its lazy labels as text of the active language. Unpickled from the cache,
+    each lazy label would build a new class (~0.2 ms each, two dozen a page)."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _translated(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_translated(item) for item in value]
+    return value
+
+
+def page_cache_key(
+    scope: Scope,
+    *,
+    page: str,
+    params: list,
+    language: str,
+    data_version: str,
+    reference_version: str,
+    now: datetime.datetime,
+) -> str:
+    """The key of a rendered page body: everything its HTML depends on. The scope (whose
+    figures), the page and its query parameters as given (filters, sort, and the links that
+    keep them), the language, the figures' and the reference rows' versions, and the minute
+    (the backlog's age bands, "this month"). Never the user beyond their scope: the body is
+    rendered without the user (dashboard.views)."""
+    parts = [
+        scope.kind,
+        scope.departement_ids,
+        page,
+        params,
+        language,
+        data_version,
+        reference_version,
+        now.strftime("%Y%m%d%H%M"),
+    ]
+    return f"{PAGE_CACHE_PREFIX}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def _compute(scope: Scope, filters: Filters, now: datetime.datetime) -> tuple:
@@ -767,15 +859,19 @@ def dashboard(
     sort: str = "code",
     descending: bool = False,
     now: datetime.datetime | None = None,
+    version: str | None = None,
 ) -> Dashboard:
     """Everything a dashboard page shows. The aggregates are cached for a short while, keyed
-    by the scope, the filters and ``data_version()``: a change to any request is seen at once."""
+    by the scope, the filters and ``data_version()`` (``version``, when the caller has just
+    read it): a change to any request is seen at once."""
     now = now or timezone.now()
-    key = _cache_key(scope, filters, data_version(), now)
-    computed = cache.get(key)
+    key = _cache_key(scope, filters, version or data_version(), now)
+    computed = cache_get(key)
     if computed is None:
-        computed = _compute(scope, filters, now)
-        cache.set(key, computed, CACHE_SECONDS)
+        figures_, decisions, trend = _compute(scope, filters, now)
+        figures_ = Figures(_translated(figures_.headline), figures_.per_departement)
+        computed = (figures_, _translated(decisions), trend)
+        cache_set(key, computed)
     figures_, decisions, trend = computed
     return Dashboard(
         scope=scope,

@@ -68,3 +68,14 @@ def pytest_runtest_setup(item):
 def _media_root(settings, tmp_path):
     """Uploaded files of a test go to a temporary folder, never under var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached figures and pages of one test never answer another (memory cache, see
+    anct_portal/settings_test.py)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -111,6 +111,22 @@ def test_defaults_are_zero_setup():
     assert mail == "django.core.mail.backends.filebased.EmailBackend"
 
 
+def test_cache_is_redis_with_redis_url_and_memory_of_each_process_without():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'])"
+    )
+    result = _run_django({"DEBUG": "true", "REDIS_URL": "redis://cache.example:6379/3"}, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://cache.example:6379/3",
+    ]
+    result = _run_django({"DEBUG": "true", "REDIS_URL": ""}, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "django.core.cache.backends.locmem.LocMemCache"
+
+
 def test_check_deploy_passes_with_production_values():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
