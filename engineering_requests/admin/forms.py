@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from anct_portal.services import is_valid_token, new_form_token
+from engineering_requests.admin.rendering import FAST_RENDERER
 from engineering_requests.enums import RequestState
 from programmes.enums import NationalInstrument
 from programmes.models import LocalProvider, Operator
@@ -22,6 +23,8 @@ TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 80})
 class TransitionForm(forms.Form):
     """Base: carries the state the page showed, so that a concurrent change is detected."""
 
+    # The stock templates, rendered in Python (rendering.py): a page shows several forms.
+    default_renderer = FAST_RENDERER
     seen_state = forms.ChoiceField(choices=RequestState.choices, widget=forms.HiddenInput)
 
     def __init__(self, *args, engineering_request, **kwargs):
@@ -146,6 +149,7 @@ class CompleteForm(TransitionForm):
 
 
 class MessageForm(forms.Form):
+    default_renderer = FAST_RENDERER
     body = forms.CharField(label=_("Message"), widget=TEXTAREA, required=False)
     internal = forms.BooleanField(
         label=_("Note interne (jamais montrée à la collectivité)"), required=False

@@ -14,15 +14,19 @@ from engineering_requests.enums import RequestState as S
 from engineering_requests.models import EngineeringRequest
 from tests.engineering_requests.admin.conftest import change_url, changelist_url
 from tests.engineering_requests.admin.test_changelist import bulk_requests
-from tests.programmes.factories import LocalProviderFactory
+from tests.programmes.factories import LocalProviderFactory, ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 
 # Session, user, roles, filter choices (2, 3 for national staff), page, domains, permissions
-# (2); a search adds one lookup on the trigram indexes. DESIGN §8's budget is 12.
+# (2); a search adds one lookup on the trigram indexes. The change view: session, user,
+# roles, the request, its history, messages, attachments, domains, the local directory (for
+# "Répondre localement"), permissions (2); one more when a programme, an operator… is set.
+# DESIGN §8's budget is 12.
 LIST_BUDGET = 10
 SEARCH_BUDGET = 11
 CHANGE_BUDGET = 11
+DESIGN_BUDGET = 12
 
 
 def count_queries(client, url) -> int:
@@ -95,6 +99,24 @@ def test_change_view_stays_within_budget_whatever_its_history(admin_as, cast):
     many = count_queries(client, change_url(request))
     assert many == few
     assert many <= CHANGE_BUDGET, many
+
+
+def test_change_view_reads_the_optional_relations_in_one_query(admin_as, cast):
+    """Programme, operator, decision maker…: one more query when any is set, whatever
+    their number; none when none is."""
+    plain = cast.request_in(S.ESCALATED)
+    decided = cast.approve(cast.request_in(S.ESCALATED))
+    EngineeringRequest.objects.filter(pk=decided.pk).update(
+        programme=ProgrammeFactory(), local_provider=LocalProviderFactory()
+    )
+    client = admin_as(cast.national)
+    client.get(change_url(plain))  # warm: the content types cache
+    without = count_queries(client, change_url(plain))
+    page = client.get(change_url(decided)).content.decode()
+    decided.refresh_from_db()
+    for related in (decided.programme, decided.operator, decided.decided_by):
+        assert str(related) in page
+    assert count_queries(client, change_url(decided)) == without + 1 <= DESIGN_BUDGET
 
 
 def test_rows_keep_the_admin_markup(admin_as, cast, rf):

@@ -1,0 +1,209 @@
+"""The read-only parts of a request's admin page, rendered once in Python (issue 10, speed).
+
+Everything on the page is read-only (``RoleBasedAdminMixin``: no change permission), so the
+admin's model form, its inline formsets and the templates that render them field by field
+(``includes/fieldset.html``, ``edit_inline/tabular.html``) only produced markup around values.
+This module produces the same markup from the same values: labels and help texts from
+``label_for_field`` / ``help_text_for_field``, values as ``AdminReadonlyField.contents``
+displays them (``lookup_field``, ``display_for_field``, links to related objects' admin
+pages), every value escaped. What only served editing is left out: the inline formsets'
+management forms, their hidden id inputs and the ``data-inline-formset`` of ``inlines.js``.
+``tests/engineering_requests/admin/test_change_page.py`` compares it with the stock admin.
+"""
+
+from django.contrib.admin.utils import (
+    display_for_field,
+    help_text_for_field,
+    label_for_field,
+    lookup_field,
+    quote,
+)
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import ForeignObjectRel, ManyToManyRel, OneToOneField
+from django.template.defaultfilters import capfirst, linebreaksbr, striptags
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+
+_LABELS: dict = {}
+
+
+def _label_and_help(name, model, model_admin):
+    """Label and help text of a read-only field; lazy strings, cached per admin class (the
+    language is chosen when they are rendered)."""
+    key = (type(model_admin), model, name)
+    found = _LABELS.get(key)
+    if found is None:
+        found = _LABELS[key] = (
+            label_for_field(name, model, model_admin),
+            help_text_for_field(name, model),
+        )
+    return found
+
+
+def _admin_link(model_admin, remote_field, remote_obj) -> str:
+    """``AdminReadonlyField.get_admin_url``."""
+    opts = remote_field.model._meta
+    try:
+        url = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=[quote(remote_obj.pk)],
+            current_app=model_admin.admin_site.name,
+        )
+    except NoReverseMatch:
+        return str(remote_obj)
+    return format_html('<a href="{}">{}</a>', url, remote_obj)
+
+
+def readonly_contents(name, obj, model_admin) -> str:
+    """``AdminReadonlyField.contents`` of the field ``name`` of ``obj`` (no form involved:
+    every field of these pages is read-only)."""
+    from django.contrib.admin.templatetags.admin_list import _boolean_icon
+
+    empty = model_admin.get_empty_value_display()
+    try:
+        field, attr, value = lookup_field(name, obj, model_admin)
+    except (AttributeError, ValueError, ObjectDoesNotExist):
+        return conditional_escape(empty)
+    if field is None:
+        if getattr(attr, "boolean", False):
+            result = _boolean_icon(value)
+        elif hasattr(value, "__html__"):
+            result = value
+        else:
+            result = linebreaksbr(value)
+    else:
+        if isinstance(field.remote_field, ManyToManyRel) and value is not None:
+            result = ", ".join(map(str, value.all()))
+        elif (
+            isinstance(field.remote_field, (ForeignObjectRel, OneToOneField)) and value is not None
+        ):
+            result = _admin_link(model_admin, field.remote_field, value)
+        else:
+            result = display_for_field(value, field, empty)
+        result = linebreaksbr(result)
+    return conditional_escape(result)
+
+
+def _field_names(line):
+    return line if isinstance(line, (list, tuple)) else (line,)
+
+
+def fieldsets_html(model_admin, obj, fieldsets) -> SafeString:
+    """``includes/fieldset.html`` for each fieldset (``change_form.html``'s loop)."""
+    model = type(obj)
+    suffix = gettext(":")
+    parts = []
+    for index, (name, options) in enumerate(fieldsets):
+        classes = options.get("classes", ())
+        collapsible = "collapse" in classes
+        heading_id = f"fieldset-0-{index}-heading"
+        parts.append(
+            format_html('<fieldset class="module aligned {}"', " ".join(classes))
+            + (format_html(' aria-labelledby="{}">', heading_id) if name else ">")
+        )
+        if name:
+            parts.append(
+                ("<details><summary>" if collapsible else "")
+                + format_html('<h2 id="{}" class="fieldset-heading">{}</h2>', heading_id, name)
+                + ("</summary>" if collapsible else "")
+            )
+        description = options.get("description")
+        if description:
+            parts.append(format_html('<div class="description">{}</div>', description))
+        for line in options["fields"]:
+            names = _field_names(line)
+            single = len(names) == 1
+            parts.append(
+                format_html(
+                    '<div class="form-row{}">',
+                    "".join(f" field-{field_name}" for field_name in names),
+                )
+            )
+            if not single:
+                parts.append('<div class="flex-container form-multiline">')
+            for position, field_name in enumerate(names):
+                label, help_text = _label_and_help(field_name, model, model_admin)
+                box = "" if single else f" fieldBox field-{field_name}"
+                parts.append(
+                    format_html(
+                        '<div><div class="flex-container{}"><label{}>{}{}</label>'
+                        '<div class="readonly">{}</div></div>',
+                        box,
+                        "" if position == 0 else mark_safe(' class="inline"'),
+                        capfirst(label),
+                        suffix,
+                        readonly_contents(field_name, obj, model_admin),
+                    )
+                )
+                if help_text:
+                    # Escaped (the stock template marks it safe): the models' help texts are
+                    # plain text.
+                    parts.append(format_html('<div class="help"><div>{}</div></div>', help_text))
+                parts.append("</div>")
+            if not single:
+                parts.append("</div>")
+            parts.append("</div>")
+        if name and collapsible:
+            parts.append("</details>")
+        parts.append("</fieldset>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - built with format_html and escaped values
+
+
+def tabular_inline_html(inline, prefix: str, rows, *, last: bool) -> SafeString:
+    """``edit_inline/tabular.html`` of a read-only inline (no form, nothing to submit)."""
+    model = inline.model
+    names = inline.get_fields(None)
+    heading = capfirst(inline.verbose_name if inline.max_num == 1 else inline.verbose_name_plural)
+    parts = [
+        format_html(
+            '<div class="js-inline-admin-formset inline-group" id="{}-group">'
+            '<div class="tabular inline-related {}">'
+            '<fieldset class="module {}" aria-labelledby="{}-heading">'
+            '<h2 id="{}-heading" class="inline-heading">{}</h2>'
+            '<table><thead><tr><th class="original"></th>',
+            prefix,
+            "last-related" if last else "",
+            " ".join(inline.classes or ()),
+            prefix,
+            prefix,
+            heading,
+        )
+    ]
+    for name in names:
+        label, help_text = _label_and_help(name, model, inline)
+        parts.append(format_html('<th class="column-{}">{}', name, capfirst(label)))
+        if help_text:
+            parts.append(
+                format_html(
+                    '<img src="{}" class="help help-tooltip" width="10" height="10" alt="({})" '
+                    'title="{}">',
+                    static("admin/img/icon-unknown.svg"),
+                    striptags(help_text),
+                    striptags(help_text),
+                )
+            )
+        parts.append("</th>")
+    parts.append("<th></th></tr></thead><tbody>")
+    for index, row in enumerate(rows):
+        parts.append(
+            format_html(
+                '<tr class="form-row has_original" id="{}-{}"><td class="original"><p>{}</p></td>',
+                prefix,
+                index,
+                row,
+            )
+        )
+        for name in names:
+            parts.append(
+                format_html(
+                    '<td class="field-{}"><p>{}</p></td>',
+                    name,
+                    readonly_contents(name, row, inline),
+                )
+            )
+        parts.append('<td class="delete"></td></tr>\n')
+    parts.append("</tbody></table></fieldset></div></div>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - built with format_html and escaped values
