@@ -4,6 +4,7 @@ markup, same escaping; only what served editing is gone (formset management form
 ids, form scripts)."""
 
 import difflib
+from decimal import Decimal
 from html import unescape
 from html.parser import HTMLParser
 
@@ -226,3 +227,43 @@ def test_inlines_keep_the_inline_permissions(admin_as, cast, monkeypatch):
     page = admin_as(cast.delegate).get(change_url(request)).content.decode()
     assert 'id="transition_logs-group"' in page
     assert 'id="messages-group"' not in page and "Message 1" not in page
+
+
+def test_lists_read_together_are_those_read_one_by_one(cast, django_assert_num_queries):
+    """``fetch_together`` gives each queryset's instances, in its order, with the same
+    values (dates, decimals, relations) as ``list(queryset)``, in one query."""
+    from engineering_requests.admin.change_page import fetch_together
+    from engineering_requests.models import TransitionLog
+
+    decided = cast.approve(cast.request_in(S.ESCALATED))
+    EngineeringRequest.objects.filter(pk=decided.pk).update(
+        estimated_budget="1234.56", granted_amount="40000"
+    )
+    other = cast.request_in(S.LOCAL_SUPPORT)
+
+    def querysets():
+        return [
+            TransitionLog.objects.select_related("actor").filter(engineering_request=decided),
+            TransitionLog.objects.filter(engineering_request=other).order_by("-created_at"),
+            EngineeringRequest.objects.select_related("operator", "decided_by").filter(
+                pk__in=[decided.pk, other.pk]
+            ),
+            decided.domains.all(),
+            EngineeringRequest.objects.none(),
+            TransitionLog.objects.filter(pk=-1),
+        ]
+
+    expected = [list(queryset) for queryset in querysets()]
+    with django_assert_num_queries(1):
+        found = fetch_together(querysets())
+    assert found == expected
+    assert [len(rows) for rows in found] == [4, 3, 2, 1, 0, 0]
+    for rows, reference in zip(found, expected, strict=True):
+        for row, same in zip(rows, reference, strict=True):
+            fields = [field.attname for field in type(row)._meta.concrete_fields]
+            assert [getattr(row, f) for f in fields] == [getattr(same, f) for f in fields]
+    request = next(row for row in found[2] if row.pk == decided.pk)
+    with django_assert_num_queries(0):
+        assert request.operator == decided.operator and request.decided_by == cast.national
+        assert found[0][0].actor == cast.official
+        assert request.estimated_budget == Decimal("1234.56")
