@@ -345,3 +345,80 @@ def _instances(queryset, compiler, decoders, text) -> list:
             setattr(obj, attr_name, row[col_pos])
         instances.append(obj)
     return instances
+
+
+# The workflow panel ----------------------------------------------------------------------
+
+
+def workflow_panel_html(actions, *, csrf_input, has_role: bool, state_label) -> SafeString:
+    """The "Actions possibles" panel of change_form.html (the stock page's template), with
+    each action's form fields rendered by ``rendering.form_fields_html`` (``fields_html``)."""
+    if actions:
+        items = []
+        for action in actions:
+            transition, form = action["transition"], action["form"]
+            if form.visible_fields():
+                form_help = (
+                    format_html('<p class="help">{}</p>', form.help_text)
+                    if getattr(form, "help_text", "")
+                    else ""
+                )
+                items.append(
+                    format_html(
+                        '<details class="workflow-action workflow-action--{}" id="action-{}">'
+                        "<summary>{}</summary>"
+                        '<form method="post" action="{}" class="backoffice-form">{}'
+                        '<p class="help">{}</p>{}{}'
+                        '<div class="submit-row"><input type="submit" class="{}" value="{}">'
+                        "</div></form></details>\n",
+                        transition.style or "plain",
+                        transition.name,
+                        transition.label,
+                        action["url"],
+                        csrf_input,
+                        transition.description,
+                        form_help,
+                        action["fields_html"],
+                        "danger" if transition.style == "danger" else "default",
+                        transition.label,
+                    )
+                )
+            else:
+                items.append(
+                    format_html(
+                        '<form method="post" action="{}" class="workflow-inline-form" '
+                        'id="action-{}">{}{}<input type="submit" class="default" value="{}">'
+                        ' <span class="help">{}</span></form>\n',
+                        action["url"],
+                        transition.name,
+                        csrf_input,
+                        mark_safe("".join(str(field) for field in form.hidden_fields())),  # noqa: S308 - widgets
+                        transition.label,
+                        transition.description,
+                    )
+                )
+        body = format_html(
+            '<div class="workflow-actions">{}</div>',
+            mark_safe("".join(items)),  # noqa: S308 - built with format_html above
+        )
+    elif has_role:
+        body = format_html(
+            "<p>{}</p>",
+            gettext("Aucune action ne vous revient sur cette demande au statut « %(state)s ».")
+            % {"state": state_label},
+        )
+    else:
+        body = format_html(
+            "<p>{}</p>",
+            gettext(
+                "Consultation seule : les actions sont réservées aux délégués territoriaux et "
+                "à l'équipe nationale."
+            ),
+        )
+    return format_html(
+        '<div id="content-main-top" class="clear-both">'
+        '<div class="module backoffice-panel" id="workflow-actions">'
+        '<h2>{}</h2><div class="panel-body">{}</div></div></div>',
+        gettext("Actions possibles"),
+        body,
+    )

@@ -19,6 +19,7 @@ from django.db.models import Q, Value
 from django.forms import Media, ModelChoiceField
 from django.forms.models import _get_foreign_key
 from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.template.backends.utils import csrf_input
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -501,6 +502,12 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         for action in extra_context["workflow_actions"]:
             action["fields_html"] = form_fields_html(action["form"])
         message_form = extra_context["message_form"]
+        workflow_panel_html = change_page.workflow_panel_html(
+            extra_context["workflow_actions"],
+            csrf_input=csrf_input(request),
+            has_role=extra_context["has_role"],
+            state_label=obj.get_state_display(),
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": opts,
@@ -527,6 +534,7 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
             ),
             "inlines_html": mark_safe("".join(inlines)),  # noqa: S308 - change_page's HTML
             "message_fields_html": form_fields_html(message_form) if message_form else "",
+            "workflow_panel_html": workflow_panel_html,
             **extra_context,
         }
         return TemplateResponse(

@@ -150,7 +150,8 @@ def richest_requests(cast):
     local = cast.request_in(S.LOCAL_SUPPORT)
     completed = cast.request_in(S.COMPLETED)
     declined = cast.request_in(S.DECLINED)
-    return [in_review, escalated, decided, local, completed, declined]
+    submitted = cast.request_in(S.SUBMITTED)  # "Prendre en charge": a form without fields
+    return [in_review, escalated, decided, local, completed, declined, submitted]
 
 
 def test_the_page_shows_what_the_stock_change_view_shows(admin_as, cast, stock_page):
@@ -169,7 +170,7 @@ def test_the_page_shows_what_the_stock_change_view_shows(admin_as, cast, stock_p
                 fast.content.decode(), stock.content.decode(), f"{user} {request.state}"
             )
             compared += 1
-    assert compared == 18
+    assert compared == 21
     page = admin_as(cast.delegate).get(change_url(requests[0])).content.decode()
     # Escaped once, like the stock page: text typed by users never becomes markup.
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
