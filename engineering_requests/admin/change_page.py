@@ -31,20 +31,20 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 _LABELS: dict = {}
 
 
 def _label_and_help(name, model, model_admin):
-    """Label and help text of a read-only field; lazy strings, cached per admin class (the
-    language is chosen when they are rendered)."""
-    key = (type(model_admin), model, name)
+    """Label (capitalised) and help text of a read-only field in the current language,
+    computed once per admin class, field and language."""
+    key = (type(model_admin), model, name, get_language())
     found = _LABELS.get(key)
     if found is None:
         found = _LABELS[key] = (
-            label_for_field(name, model, model_admin),
-            help_text_for_field(name, model),
+            str(capfirst(label_for_field(name, model, model_admin))),
+            str(help_text_for_field(name, model)),
         )
     return found
 
@@ -139,7 +139,7 @@ def fieldsets_html(model_admin, obj, fieldsets) -> SafeString:
                         '<div class="readonly">{}</div></div>',
                         box,
                         "" if position == 0 else mark_safe(' class="inline"'),
-                        capfirst(label),
+                        label,
                         suffix,
                         readonly_contents(field_name, obj, model_admin),
                     )
@@ -180,7 +180,7 @@ def tabular_inline_html(inline, prefix: str, rows, *, last: bool) -> SafeString:
     ]
     for name in names:
         label, help_text = _label_and_help(name, model, inline)
-        parts.append(format_html('<th class="column-{}">{}', name, capfirst(label)))
+        parts.append(format_html('<th class="column-{}">{}', name, label))
         if help_text:
             parts.append(
                 format_html(
