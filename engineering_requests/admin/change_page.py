@@ -14,6 +14,8 @@ management forms, their hidden id inputs and the ``data-inline-formset`` of ``in
 import json
 from decimal import Decimal
 
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import (
     display_for_field,
     help_text_for_field,
@@ -21,17 +23,23 @@ from django.contrib.admin.utils import (
     lookup_field,
     quote,
 )
-from django.core.exceptions import EmptyResultSet, ObjectDoesNotExist
+from django.core.exceptions import EmptyResultSet, ObjectDoesNotExist, PermissionDenied
 from django.db import connections
 from django.db.models import ForeignObjectRel, ManyToManyRel, OneToOneField
 from django.db.models.query import ModelIterable, get_related_populators
+from django.forms import Media, ModelChoiceField
+from django.forms.models import _get_foreign_key
+from django.template.backends.utils import csrf_input
 from django.template.defaultfilters import capfirst, linebreaksbr, striptags
+from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
+
+from engineering_requests.admin.rendering import form_fields_html
 
 _LABELS: dict = {}
 
@@ -421,4 +429,117 @@ def workflow_panel_html(actions, *, csrf_input, has_role: bool, state_label) -> 
         '<h2>{}</h2><div class="panel-body">{}</div></div></div>',
         gettext("Actions possibles"),
         body,
+    )
+
+
+# The page ----------------------------------------------------------------------------------
+
+# The read-only page's own files: it has no form to edit, so none of the admin's form scripts.
+PAGE_MEDIA = Media(
+    css={"all": ("engineering_requests/admin.css",)}, js=("engineering_requests/admin.js",)
+)
+
+
+def applies_to(request) -> bool:
+    """GET (and HEAD) of the page; a POST (refused: nothing is changed through the model
+    form), a popup or a ``_to_field`` keep the stock view."""
+    return (
+        request.method in ("GET", "HEAD")
+        and IS_POPUP_VAR not in request.GET
+        and TO_FIELD_VAR not in request.GET
+    )
+
+
+def response(model_admin, request, obj, extra_context, optional_related):
+    """The stock change view's page (GET), built without its model form and inline formsets:
+    the same checks (``has_view_permission`` on the object, and only the inlines the user may
+    view), the read-only values rendered once. ``optional_related``: relations of ``obj``
+    shown when set, read with the page's lists."""
+    if not model_admin.has_view_permission(request, obj):
+        raise PermissionDenied
+    request.current_app = model_admin.admin_site.name
+    opts = model_admin.opts
+    url_prefix = f"admin:{opts.app_label}_{opts.model_name}"
+    changelist_url = reverse(f"{url_prefix}_changelist", current_app=model_admin.admin_site.name)
+    history_url = reverse(
+        f"{url_prefix}_history", args=[quote(obj.pk)], current_app=model_admin.admin_site.name
+    )
+    filters = {"preserved_filters": model_admin.get_preserved_filters(request), "opts": opts}
+    # Every list of the page in one query (fetch_together): the relations shown when set,
+    # each inline's rows (the inline's own queryset: its rules, e.g. no internal note for a
+    # superuser without a role), the domains, the actions' choices.
+    optional_fields = [
+        field
+        for field in map(opts.get_field, optional_related)
+        if getattr(obj, field.attname) is not None and not field.is_cached(obj)
+    ]
+    optional = [
+        field.related_model._default_manager.filter(pk=getattr(obj, field.attname))
+        for field in optional_fields
+    ]
+    inline_rows = []
+    for inline in model_admin.get_inline_instances(request, obj):
+        fk = _get_foreign_key(model_admin.model, inline.model, fk_name=inline.fk_name)
+        rows = inline.get_queryset(request).filter(**{fk.name: obj})
+        if not rows.ordered:
+            rows = rows.order_by(inline.model._meta.pk.name)
+        prefix = fk.remote_field.get_accessor_name(model=inline.model).replace("+", "")
+        inline_rows.append((inline, prefix, rows))
+    domains = obj.domains.all()
+    choices = [
+        field.queryset
+        for action in extra_context["workflow_actions"]
+        for field in action["form"].fields.values()
+        if isinstance(field, ModelChoiceField)
+    ]
+    fetched = fetch_together(
+        [*optional, *(rows for _inline, _prefix, rows in inline_rows), domains, *choices]
+    )
+    for field, found in zip(optional_fields, fetched, strict=False):
+        if found:
+            setattr(obj, field.name, found[0])
+    # The domains as if prefetched: the "domains" field reads them without a query.
+    obj._prefetched_objects_cache = {"domains": domains}
+    inlines = [
+        tabular_inline_html(inline, prefix, rows, last=index == len(inline_rows) - 1)
+        for index, (inline, prefix, rows) in enumerate(inline_rows)
+    ]
+    for action in extra_context["workflow_actions"]:
+        action["fields_html"] = form_fields_html(action["form"])
+    message_form = extra_context["message_form"]
+    panel_html = workflow_panel_html(
+        extra_context["workflow_actions"],
+        csrf_input=csrf_input(request),
+        has_role=extra_context["has_role"],
+        state_label=obj.get_state_display(),
+    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "app_label": opts.app_label,
+        "original": obj,
+        "object_id": str(obj.pk),
+        "change": True,
+        "add": False,
+        "is_popup": False,
+        "has_view_permission": True,
+        "media": PAGE_MEDIA,
+        "form_url": add_preserved_filters(filters, ""),
+        "app_list_url": reverse(
+            "admin:app_list",
+            kwargs={"app_label": opts.app_label},
+            current_app=model_admin.admin_site.name,
+        ),
+        "changelist_url": changelist_url,
+        "close_url": add_preserved_filters(filters, changelist_url),
+        "history_url": add_preserved_filters(filters, history_url),
+        "absolute_url": model_admin.get_view_on_site_url(obj),
+        "fieldsets_html": fieldsets_html(model_admin, obj, model_admin.get_fieldsets(request, obj)),
+        "inlines_html": mark_safe("".join(inlines)),  # noqa: S308 - change_page's HTML
+        "message_fields_html": form_fields_html(message_form) if message_form else "",
+        "workflow_panel_html": panel_html,
+        **extra_context,
+    }
+    return TemplateResponse(
+        request, "admin/engineering_requests/engineeringrequest/change_page.html", context
     )

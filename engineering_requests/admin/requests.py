@@ -9,21 +9,16 @@ from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
-from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import flatten_fieldsets, quote, unquote
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, Value
-from django.forms import Media, ModelChoiceField
-from django.forms.models import _get_foreign_key
 from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.template.backends.utils import csrf_input
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -37,7 +32,6 @@ from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice
 from engineering_requests.admin.changelist import NextPageChangeList
 from engineering_requests.admin.display import age_label, state_badge
 from engineering_requests.admin.inlines import AttachmentInline, MessageInline, TransitionLogInline
-from engineering_requests.admin.rendering import form_fields_html
 from engineering_requests.admin.transitions import BY_NAME, available_transitions
 from engineering_requests.enums import RequestState
 from engineering_requests.exceptions import AlreadyHandled
@@ -76,12 +70,6 @@ DATE_FIELDS = (
     "withdrawn_at",
     "completed_at",
     "last_transition_at",
-)
-
-
-# The read-only page's own files: it has no form to edit, so none of the admin's form scripts.
-PAGE_MEDIA = Media(
-    css={"all": ("engineering_requests/admin.css",)}, js=("engineering_requests/admin.js",)
 )
 
 
@@ -324,10 +312,9 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         if object_id not in cache:
             queryset = self.get_queryset(request).select_related(*OBJECT_RELATED)
             try:
-                obj = queryset.get(pk=int(object_id))
+                cache[object_id] = queryset.get(pk=int(object_id))
             except (EngineeringRequest.DoesNotExist, ValueError, TypeError):
-                obj = None
-            cache[object_id] = obj
+                cache[object_id] = None
         return cache[object_id]
 
     def get_fieldsets(self, request, obj=None):
@@ -443,103 +430,12 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def renders_read_only_page(self, request) -> bool:
-        return (
-            request.method in ("GET", "HEAD")
-            and IS_POPUP_VAR not in request.GET
-            and TO_FIELD_VAR not in request.GET
-        )
+        return change_page.applies_to(request)
 
     def read_only_change_view(self, request, obj, extra_context):
-        """The stock change view's page, built without its model form and inline formsets:
-        the same checks (``has_view_permission`` on the object, and only the inlines the user
-        may view), the read-only values rendered once (``change_page``)."""
-        if not self.has_view_permission(request, obj):
-            raise PermissionDenied
-        request.current_app = self.admin_site.name
-        opts = self.opts
-        filters = {"preserved_filters": self.get_preserved_filters(request), "opts": opts}
-        # Every list of the page in one query (change_page.fetch_together): the relations
-        # shown when set, each inline's rows (the inline's own queryset: its rules, e.g. no
-        # internal note for a superuser without a role), the domains, the actions' choices.
-        optional_fields = [
-            field
-            for field in map(opts.get_field, OPTIONAL_RELATED)
-            if getattr(obj, field.attname) is not None and not field.is_cached(obj)
-        ]
-        optional = [
-            field.related_model._default_manager.filter(pk=getattr(obj, field.attname))
-            for field in optional_fields
-        ]
-        inline_rows = []
-        for inline in self.get_inline_instances(request, obj):
-            fk = _get_foreign_key(self.model, inline.model, fk_name=inline.fk_name)
-            rows = inline.get_queryset(request).filter(**{fk.name: obj})
-            if not rows.ordered:
-                rows = rows.order_by(inline.model._meta.pk.name)
-            prefix = fk.remote_field.get_accessor_name(model=inline.model).replace("+", "")
-            inline_rows.append((inline, prefix, rows))
-        domains = obj.domains.all()
-        choices = [
-            field.queryset
-            for action in extra_context["workflow_actions"]
-            for field in action["form"].fields.values()
-            if isinstance(field, ModelChoiceField)
-        ]
-        fetched = change_page.fetch_together(
-            [*optional, *(rows for _inline, _prefix, rows in inline_rows), domains, *choices]
-        )
-        for field, found in zip(optional_fields, fetched, strict=False):
-            if found:
-                setattr(obj, field.name, found[0])
-        # The domains as if prefetched: the "domains" field reads them without a query.
-        obj._prefetched_objects_cache = {"domains": domains}
-        inlines = [
-            change_page.tabular_inline_html(
-                inline, prefix, rows, last=index == len(inline_rows) - 1
-            )
-            for index, (inline, prefix, rows) in enumerate(inline_rows)
-        ]
-        for action in extra_context["workflow_actions"]:
-            action["fields_html"] = form_fields_html(action["form"])
-        message_form = extra_context["message_form"]
-        workflow_panel_html = change_page.workflow_panel_html(
-            extra_context["workflow_actions"],
-            csrf_input=csrf_input(request),
-            has_role=extra_context["has_role"],
-            state_label=obj.get_state_display(),
-        )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": opts,
-            "app_label": opts.app_label,
-            "original": obj,
-            "object_id": str(obj.pk),
-            "change": True,
-            "add": False,
-            "is_popup": False,
-            "has_view_permission": True,
-            "media": PAGE_MEDIA,
-            "form_url": add_preserved_filters(filters, ""),
-            "app_list_url": reverse(
-                "admin:app_list",
-                kwargs={"app_label": opts.app_label},
-                current_app=self.admin_site.name,
-            ),
-            "changelist_url": self._url("changelist"),
-            "close_url": add_preserved_filters(filters, self._url("changelist")),
-            "history_url": add_preserved_filters(filters, self._url("history", quote(obj.pk))),
-            "absolute_url": self.get_view_on_site_url(obj),
-            "fieldsets_html": change_page.fieldsets_html(
-                self, obj, self.get_fieldsets(request, obj)
-            ),
-            "inlines_html": mark_safe("".join(inlines)),  # noqa: S308 - change_page's HTML
-            "message_fields_html": form_fields_html(message_form) if message_form else "",
-            "workflow_panel_html": workflow_panel_html,
-            **extra_context,
-        }
-        return TemplateResponse(
-            request, "admin/engineering_requests/engineeringrequest/change_page.html", context
-        )
+        """The stock change view's page, built without its model form and inline formsets
+        (``change_page.response``): same checks, same markup."""
+        return change_page.response(self, request, obj, extra_context, OPTIONAL_RELATED)
 
     # Workflow actions -----------------------------------------------------------------------
 

@@ -19,13 +19,10 @@ from tests.programmes.factories import LocalProviderFactory, ProgrammeFactory
 pytestmark = pytest.mark.django_db
 
 # Session, user, roles, filter choices (2, 3 for national staff), page, domains, permissions
-# (2); a search adds one lookup on the trigram indexes. The change view: session, user,
-# roles, the request, one query for all its lists (history, messages, attachments, domains,
-# the actions' choices, the programme, operator… when set), permissions (2).
-# DESIGN §8's budget is 12.
+# (2); a search adds one lookup on the trigram indexes. DESIGN §8's budget is 12.
 LIST_BUDGET = 10
 SEARCH_BUDGET = 11
-CHANGE_BUDGET = 7
+CHANGE_BUDGET = 11
 
 
 def count_queries(client, url) -> int:
@@ -75,6 +72,12 @@ def test_search_runs_at_most_one_query_more_than_the_list(admin_as, cast, role):
             assert queries <= min(listing + 1, SEARCH_BUDGET), (query, queries)
 
 
+# The change view: session, user, roles, the request, one query for all its lists (history,
+# messages, attachments, domains, the actions' choices, the programme, operator… when set),
+# the admin's permissions (2).
+CHANGE_VIEW_QUERIES = 7
+
+
 def test_change_view_stays_within_budget_whatever_its_history(admin_as, cast):
     LocalProviderFactory.create_batch(3, departement=cast.collectivity.departement)
     request = cast.request_in(S.IN_REVIEW)
@@ -97,7 +100,7 @@ def test_change_view_stays_within_budget_whatever_its_history(admin_as, cast):
     add_thread(6)
     many = count_queries(client, change_url(request))
     assert many == few
-    assert many <= CHANGE_BUDGET, many
+    assert many <= CHANGE_VIEW_QUERIES <= CHANGE_BUDGET, many
 
 
 def test_change_view_reads_its_lists_and_optional_relations_in_one_query(admin_as, cast):
@@ -115,7 +118,7 @@ def test_change_view_reads_its_lists_and_optional_relations_in_one_query(admin_a
     decided.refresh_from_db()
     for related in (decided.programme, decided.operator, decided.decided_by):
         assert str(related) in page
-    assert count_queries(client, change_url(decided)) == without <= CHANGE_BUDGET
+    assert count_queries(client, change_url(decided)) == without <= CHANGE_VIEW_QUERIES
 
 
 def test_rows_keep_the_admin_markup(admin_as, cast, rf):
