@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from anct_portal.services import is_valid_token, new_form_token
+from engineering_requests.admin.rendering import FAST_RENDERER
 from engineering_requests.enums import RequestState
 from programmes.enums import NationalInstrument
 from programmes.models import LocalProvider, Operator
@@ -19,9 +20,27 @@ from territories.models import Departement
 TEXTAREA = forms.Textarea(attrs={"rows": 4, "cols": 80})
 
 
+class CachedChoiceIterator(forms.models.ModelChoiceIterator):
+    """The stock iterator reads ``queryset.iterator()``: a query every time (a server-side
+    cursor on PostgreSQL), even when the request's page already read the choices with its
+    other lists (``change_page.fetch_together``). This one reads the queryset itself."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class ModelChoiceField(forms.ModelChoiceField):
+    iterator = CachedChoiceIterator
+
+
 class TransitionForm(forms.Form):
     """Base: carries the state the page showed, so that a concurrent change is detected."""
 
+    # The stock templates, rendered in Python (rendering.py): a page shows several forms.
+    default_renderer = FAST_RENDERER
     seen_state = forms.ChoiceField(choices=RequestState.choices, widget=forms.HiddenInput)
 
     def __init__(self, *args, engineering_request, **kwargs):
@@ -57,7 +76,7 @@ class RequestInfoForm(TransitionForm):
 
 
 class ResolveLocallyForm(TransitionForm):
-    provider = forms.ModelChoiceField(
+    provider = ModelChoiceField(
         label=_("Acteur de l'annuaire local"),
         queryset=LocalProvider.objects.none(),
         required=False,
@@ -104,7 +123,7 @@ class ApproveNationalForm(TransitionForm):
         choices=[("", "---------"), *NationalInstrument.choices],
         required=False,
     )
-    operator = forms.ModelChoiceField(
+    operator = ModelChoiceField(
         label=_("Opérateur (convention-cadre)"),
         queryset=Operator.objects.order_by("name"),
         required=False,
@@ -146,6 +165,7 @@ class CompleteForm(TransitionForm):
 
 
 class MessageForm(forms.Form):
+    default_renderer = FAST_RENDERER
     body = forms.CharField(label=_("Message"), widget=TEXTAREA, required=False)
     internal = forms.BooleanField(
         label=_("Note interne (jamais montrée à la collectivité)"), required=False

@@ -1,0 +1,545 @@
+"""The read-only parts of a request's admin page, rendered once in Python (issue 10, speed).
+
+Everything on the page is read-only (``RoleBasedAdminMixin``: no change permission), so the
+admin's model form, its inline formsets and the templates that render them field by field
+(``includes/fieldset.html``, ``edit_inline/tabular.html``) only produced markup around values.
+This module produces the same markup from the same values: labels and help texts from
+``label_for_field`` / ``help_text_for_field``, values as ``AdminReadonlyField.contents``
+displays them (``lookup_field``, ``display_for_field``, links to related objects' admin
+pages), every value escaped. What only served editing is left out: the inline formsets'
+management forms, their hidden id inputs and the ``data-inline-formset`` of ``inlines.js``.
+``tests/engineering_requests/admin/test_change_page.py`` compares it with the stock admin.
+"""
+
+import json
+from decimal import Decimal
+
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import (
+    display_for_field,
+    help_text_for_field,
+    label_for_field,
+    lookup_field,
+    quote,
+)
+from django.core.exceptions import EmptyResultSet, ObjectDoesNotExist, PermissionDenied
+from django.db import connections
+from django.db.models import ForeignObjectRel, ManyToManyRel, OneToOneField
+from django.db.models.query import ModelIterable, get_related_populators
+from django.forms import Media, ModelChoiceField
+from django.forms.models import _get_foreign_key
+from django.template.backends.utils import csrf_input
+from django.template.defaultfilters import capfirst, linebreaksbr, striptags
+from django.template.response import TemplateResponse
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext
+
+from engineering_requests.admin.rendering import form_fields_html
+
+_LABELS: dict = {}
+
+
+def _label_and_help(name, model, model_admin):
+    """Label (capitalised) and help text of a read-only field in the current language,
+    computed once per admin class, field and language."""
+    key = (type(model_admin), model, name, get_language())
+    found = _LABELS.get(key)
+    if found is None:
+        found = _LABELS[key] = (
+            str(capfirst(label_for_field(name, model, model_admin))),
+            str(help_text_for_field(name, model)),
+        )
+    return found
+
+
+def _admin_link(model_admin, remote_field, remote_obj) -> str:
+    """``AdminReadonlyField.get_admin_url``."""
+    opts = remote_field.model._meta
+    try:
+        url = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=[quote(remote_obj.pk)],
+            current_app=model_admin.admin_site.name,
+        )
+    except NoReverseMatch:
+        return str(remote_obj)
+    return format_html('<a href="{}">{}</a>', url, remote_obj)
+
+
+def readonly_contents(name, obj, model_admin) -> str:
+    """``AdminReadonlyField.contents`` of the field ``name`` of ``obj`` (no form involved:
+    every field of these pages is read-only)."""
+    from django.contrib.admin.templatetags.admin_list import _boolean_icon
+
+    empty = model_admin.get_empty_value_display()
+    try:
+        field, attr, value = lookup_field(name, obj, model_admin)
+    except (AttributeError, ValueError, ObjectDoesNotExist):
+        return conditional_escape(empty)
+    if field is None:
+        if getattr(attr, "boolean", False):
+            result = _boolean_icon(value)
+        elif hasattr(value, "__html__"):
+            result = value
+        else:
+            result = linebreaksbr(value)
+    else:
+        if isinstance(field.remote_field, ManyToManyRel) and value is not None:
+            result = ", ".join(map(str, value.all()))
+        elif (
+            isinstance(field.remote_field, (ForeignObjectRel, OneToOneField)) and value is not None
+        ):
+            result = _admin_link(model_admin, field.remote_field, value)
+        else:
+            result = display_for_field(value, field, empty)
+        result = linebreaksbr(result)
+    return conditional_escape(result)
+
+
+def _field_names(line):
+    return line if isinstance(line, (list, tuple)) else (line,)
+
+
+def fieldsets_html(model_admin, obj, fieldsets) -> SafeString:
+    """``includes/fieldset.html`` for each fieldset (``change_form.html``'s loop)."""
+    model = type(obj)
+    suffix = gettext(":")
+    parts = []
+    for index, (name, options) in enumerate(fieldsets):
+        classes = options.get("classes", ())
+        collapsible = "collapse" in classes
+        heading_id = f"fieldset-0-{index}-heading"
+        parts.append(
+            format_html('<fieldset class="module aligned {}"', " ".join(classes))
+            + (format_html(' aria-labelledby="{}">', heading_id) if name else ">")
+        )
+        if name:
+            parts.append(
+                ("<details><summary>" if collapsible else "")
+                + format_html('<h2 id="{}" class="fieldset-heading">{}</h2>', heading_id, name)
+                + ("</summary>" if collapsible else "")
+            )
+        description = options.get("description")
+        if description:
+            parts.append(format_html('<div class="description">{}</div>', description))
+        for line in options["fields"]:
+            names = _field_names(line)
+            single = len(names) == 1
+            parts.append(
+                format_html(
+                    '<div class="form-row{}">',
+                    "".join(f" field-{field_name}" for field_name in names),
+                )
+            )
+            if not single:
+                parts.append('<div class="flex-container form-multiline">')
+            for position, field_name in enumerate(names):
+                label, help_text = _label_and_help(field_name, model, model_admin)
+                box = "" if single else f" fieldBox field-{field_name}"
+                parts.append(
+                    format_html(
+                        '<div><div class="flex-container{}"><label{}>{}{}</label>'
+                        '<div class="readonly">{}</div></div>',
+                        box,
+                        "" if position == 0 else mark_safe(' class="inline"'),
+                        label,
+                        suffix,
+                        readonly_contents(field_name, obj, model_admin),
+                    )
+                )
+                if help_text:
+                    # Escaped (the stock template marks it safe): the models' help texts are
+                    # plain text.
+                    parts.append(format_html('<div class="help"><div>{}</div></div>', help_text))
+                parts.append("</div>")
+            if not single:
+                parts.append("</div>")
+            parts.append("</div>")
+        if name and collapsible:
+            parts.append("</details>")
+        parts.append("</fieldset>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - built with format_html and escaped values
+
+
+def tabular_inline_html(inline, prefix: str, rows, *, last: bool) -> SafeString:
+    """``edit_inline/tabular.html`` of a read-only inline (no form, nothing to submit)."""
+    model = inline.model
+    names = inline.get_fields(None)
+    heading = capfirst(inline.verbose_name if inline.max_num == 1 else inline.verbose_name_plural)
+    parts = [
+        format_html(
+            '<div class="js-inline-admin-formset inline-group" id="{}-group">'
+            '<div class="tabular inline-related {}">'
+            '<fieldset class="module {}" aria-labelledby="{}-heading">'
+            '<h2 id="{}-heading" class="inline-heading">{}</h2>'
+            '<table><thead><tr><th class="original"></th>',
+            prefix,
+            "last-related" if last else "",
+            " ".join(inline.classes or ()),
+            prefix,
+            prefix,
+            heading,
+        )
+    ]
+    for name in names:
+        label, help_text = _label_and_help(name, model, inline)
+        parts.append(format_html('<th class="column-{}">{}', name, label))
+        if help_text:
+            parts.append(
+                format_html(
+                    '<img src="{}" class="help help-tooltip" width="10" height="10" alt="({})" '
+                    'title="{}">',
+                    static("admin/img/icon-unknown.svg"),
+                    striptags(help_text),
+                    striptags(help_text),
+                )
+            )
+        parts.append("</th>")
+    parts.append("<th></th></tr></thead><tbody>")
+    for index, row in enumerate(rows):
+        parts.append(
+            format_html(
+                '<tr class="form-row has_original" id="{}-{}"><td class="original"><p>{}</p></td>',
+                prefix,
+                index,
+                row,
+            )
+        )
+        for name in names:
+            parts.append(
+                format_html(
+                    '<td class="field-{}"><p>{}</p></td>',
+                    name,
+                    readonly_contents(name, row, inline),
+                )
+            )
+        parts.append('<td class="delete"></td></tr>\n')
+    parts.append("</tbody></table></fieldset></div></div>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - built with format_html and escaped values
+
+
+# Reading several lists in one round trip --------------------------------------------------
+
+# How a column of each field type comes back in JSON, as the database driver would return it.
+_FROM_JSON = {
+    **dict.fromkeys(
+        (
+            "AutoField",
+            "BigAutoField",
+            "SmallAutoField",
+            "IntegerField",
+            "BigIntegerField",
+            "SmallIntegerField",
+            "PositiveIntegerField",
+            "PositiveBigIntegerField",
+            "PositiveSmallIntegerField",
+            "ForeignKey",
+            "OneToOneField",
+            "CharField",
+            "TextField",
+            "SlugField",
+            "EmailField",
+            "URLField",
+            "FileField",
+            "BooleanField",
+        ),
+        None,
+    ),
+    "DateTimeField": parse_datetime,
+    "DateField": parse_date,
+    "DecimalField": Decimal,
+    "FloatField": float,
+}
+
+
+def _json_decoders(compiler):
+    """One decoder (or None) per selected column; None if a column's type is not handled."""
+    decoders = []
+    for expression, _sql, _alias in compiler.select:
+        internal_type = expression.output_field.get_internal_type()
+        if internal_type not in _FROM_JSON:
+            return None
+        decoders.append(_FROM_JSON[internal_type])
+    return decoders
+
+
+def _combinable(queryset) -> bool:
+    return (
+        queryset._result_cache is None
+        and queryset._iterable_class is ModelIterable
+        and not queryset._prefetch_related_lookups
+        and not queryset._known_related_objects
+        and not queryset.query.combinator
+    )
+
+
+def fetch_together(querysets) -> list[list]:
+    """The model instances of each queryset, as ``list(queryset)`` gives them, read in one
+    query on PostgreSQL: each queryset's own SQL (its filters, order, ``select_related``)
+    becomes a JSON array (``json_agg`` of the ordered rows), and the rows are turned into
+    instances as Django's ``ModelIterable`` does. A page of small lists costs one round trip
+    instead of one each. Elsewhere, or for a queryset this does not handle, ``list()``."""
+    results: list = [None] * len(querysets)
+    pending = []
+    for index, queryset in enumerate(querysets):
+        db = queryset.db
+        if connections[db].vendor != "postgresql" or not _combinable(queryset):
+            continue
+        compiler = queryset.query.get_compiler(using=db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            results[index] = []
+            continue
+        decoders = _json_decoders(compiler)
+        if decoders is not None:
+            pending.append((index, queryset, compiler, sql, params, decoders))
+    if len(pending) > 1 and len({queryset.db for _i, queryset, *_rest in pending}) == 1:
+        columns, all_params = [], []
+        for position, (_index, _queryset, _compiler, sql, params, _decoders) in enumerate(pending):
+            # Django's SQL for the queryset, its values passed as parameters.
+            subquery = f"(SELECT json_agg(q{position})::text FROM ({sql}) q{position})"  # noqa: S608
+            columns.append(subquery)
+            all_params.extend(params)
+        with connections[pending[0][1].db].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(columns), all_params)
+            texts = cursor.fetchone()
+        for (index, queryset, compiler, _sql, _params, decoders), text in zip(
+            pending, texts, strict=True
+        ):
+            results[index] = _instances(queryset, compiler, decoders, text)
+            queryset._result_cache = results[index]
+            queryset._prefetch_done = True
+    return [
+        list(queryset) if found is None else found
+        for queryset, found in zip(querysets, results, strict=True)
+    ]
+
+
+def _positional(pairs):
+    return [value for _key, value in pairs]
+
+
+def _instances(queryset, compiler, decoders, text) -> list:
+    """``ModelIterable`` on rows read as JSON."""
+    rows = json.loads(text, parse_float=Decimal, object_pairs_hook=_positional) if text else []
+    count = len(decoders)
+    rows = [
+        [
+            value if decode is None or value is None else decode(value)
+            for value, decode in zip(row[:count], decoders, strict=True)
+        ]
+        for row in rows
+    ]
+    db = queryset.db
+    select, klass_info = compiler.select, compiler.klass_info
+    annotation_col_map = compiler.annotation_col_map
+    model_cls = klass_info["model"]
+    select_fields = klass_info["select_fields"]
+    start, end = select_fields[0], select_fields[-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    related_populators = get_related_populators(klass_info, select, db)
+    instances = []
+    for row in compiler.results_iter(results=[rows]):
+        obj = model_cls.from_db(db, init_list, row[start:end])
+        for populator in related_populators:
+            populator.populate(row, obj)
+        for attr_name, col_pos in (annotation_col_map or {}).items():
+            setattr(obj, attr_name, row[col_pos])
+        instances.append(obj)
+    return instances
+
+
+# The workflow panel ----------------------------------------------------------------------
+
+
+def workflow_panel_html(actions, *, csrf_input, has_role: bool, state_label) -> SafeString:
+    """The "Actions possibles" panel of change_form.html (the stock page's template), with
+    each action's form fields rendered by ``rendering.form_fields_html`` (``fields_html``)."""
+    if actions:
+        items = []
+        for action in actions:
+            transition, form = action["transition"], action["form"]
+            if form.visible_fields():
+                form_help = (
+                    format_html('<p class="help">{}</p>', form.help_text)
+                    if getattr(form, "help_text", "")
+                    else ""
+                )
+                items.append(
+                    format_html(
+                        '<details class="workflow-action workflow-action--{}" id="action-{}">'
+                        "<summary>{}</summary>"
+                        '<form method="post" action="{}" class="backoffice-form">{}'
+                        '<p class="help">{}</p>{}{}'
+                        '<div class="submit-row"><input type="submit" class="{}" value="{}">'
+                        "</div></form></details>\n",
+                        transition.style or "plain",
+                        transition.name,
+                        transition.label,
+                        action["url"],
+                        csrf_input,
+                        transition.description,
+                        form_help,
+                        action["fields_html"],
+                        "danger" if transition.style == "danger" else "default",
+                        transition.label,
+                    )
+                )
+            else:
+                items.append(
+                    format_html(
+                        '<form method="post" action="{}" class="workflow-inline-form" '
+                        'id="action-{}">{}{}<input type="submit" class="default" value="{}">'
+                        ' <span class="help">{}</span></form>\n',
+                        action["url"],
+                        transition.name,
+                        csrf_input,
+                        mark_safe("".join(str(field) for field in form.hidden_fields())),  # noqa: S308 - widgets
+                        transition.label,
+                        transition.description,
+                    )
+                )
+        body = format_html(
+            '<div class="workflow-actions">{}</div>',
+            mark_safe("".join(items)),  # noqa: S308 - built with format_html above
+        )
+    elif has_role:
+        body = format_html(
+            "<p>{}</p>",
+            gettext("Aucune action ne vous revient sur cette demande au statut « %(state)s ».")
+            % {"state": state_label},
+        )
+    else:
+        body = format_html(
+            "<p>{}</p>",
+            gettext(
+                "Consultation seule : les actions sont réservées aux délégués territoriaux et "
+                "à l'équipe nationale."
+            ),
+        )
+    return format_html(
+        '<div id="content-main-top" class="clear-both">'
+        '<div class="module backoffice-panel" id="workflow-actions">'
+        '<h2>{}</h2><div class="panel-body">{}</div></div></div>',
+        gettext("Actions possibles"),
+        body,
+    )
+
+
+# The page ----------------------------------------------------------------------------------
+
+# The read-only page's own files: it has no form to edit, so none of the admin's form scripts.
+PAGE_MEDIA = Media(
+    css={"all": ("engineering_requests/admin.css",)}, js=("engineering_requests/admin.js",)
+)
+
+
+def applies_to(request) -> bool:
+    """GET (and HEAD) of the page; a POST (refused: nothing is changed through the model
+    form), a popup or a ``_to_field`` keep the stock view."""
+    return (
+        request.method in ("GET", "HEAD")
+        and IS_POPUP_VAR not in request.GET
+        and TO_FIELD_VAR not in request.GET
+    )
+
+
+def response(model_admin, request, obj, extra_context, optional_related):
+    """The stock change view's page (GET), built without its model form and inline formsets:
+    the same checks (``has_view_permission`` on the object, and only the inlines the user may
+    view), the read-only values rendered once. ``optional_related``: relations of ``obj``
+    shown when set, read with the page's lists."""
+    if not model_admin.has_view_permission(request, obj):
+        raise PermissionDenied
+    request.current_app = model_admin.admin_site.name
+    opts = model_admin.opts
+    url_prefix = f"admin:{opts.app_label}_{opts.model_name}"
+    changelist_url = reverse(f"{url_prefix}_changelist", current_app=model_admin.admin_site.name)
+    history_url = reverse(
+        f"{url_prefix}_history", args=[quote(obj.pk)], current_app=model_admin.admin_site.name
+    )
+    filters = {"preserved_filters": model_admin.get_preserved_filters(request), "opts": opts}
+    # Every list of the page in one query (fetch_together): the relations shown when set,
+    # each inline's rows (the inline's own queryset: its rules, e.g. no internal note for a
+    # superuser without a role), the domains, the actions' choices.
+    optional_fields = [
+        field
+        for field in map(opts.get_field, optional_related)
+        if getattr(obj, field.attname) is not None and not field.is_cached(obj)
+    ]
+    optional = [
+        field.related_model._default_manager.filter(pk=getattr(obj, field.attname))
+        for field in optional_fields
+    ]
+    inline_rows = []
+    for inline in model_admin.get_inline_instances(request, obj):
+        fk = _get_foreign_key(model_admin.model, inline.model, fk_name=inline.fk_name)
+        rows = inline.get_queryset(request).filter(**{fk.name: obj})
+        if not rows.ordered:
+            rows = rows.order_by(inline.model._meta.pk.name)
+        prefix = fk.remote_field.get_accessor_name(model=inline.model).replace("+", "")
+        inline_rows.append((inline, prefix, rows))
+    domains = obj.domains.all()
+    choices = [
+        field.queryset
+        for action in extra_context["workflow_actions"]
+        for field in action["form"].fields.values()
+        if isinstance(field, ModelChoiceField)
+    ]
+    fetched = fetch_together(
+        [*optional, *(rows for _inline, _prefix, rows in inline_rows), domains, *choices]
+    )
+    for field, found in zip(optional_fields, fetched, strict=False):
+        if found:
+            setattr(obj, field.name, found[0])
+    # The domains as if prefetched: the "domains" field reads them without a query.
+    obj._prefetched_objects_cache = {"domains": domains}
+    inlines = [
+        tabular_inline_html(inline, prefix, rows, last=index == len(inline_rows) - 1)
+        for index, (inline, prefix, rows) in enumerate(inline_rows)
+    ]
+    for action in extra_context["workflow_actions"]:
+        action["fields_html"] = form_fields_html(action["form"])
+    message_form = extra_context["message_form"]
+    panel_html = workflow_panel_html(
+        extra_context["workflow_actions"],
+        csrf_input=csrf_input(request),
+        has_role=extra_context["has_role"],
+        state_label=obj.get_state_display(),
+    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "app_label": opts.app_label,
+        "original": obj,
+        "object_id": str(obj.pk),
+        "change": True,
+        "add": False,
+        "is_popup": False,
+        "has_view_permission": True,
+        "media": PAGE_MEDIA,
+        "form_url": add_preserved_filters(filters, ""),
+        "app_list_url": reverse(
+            "admin:app_list",
+            kwargs={"app_label": opts.app_label},
+            current_app=model_admin.admin_site.name,
+        ),
+        "changelist_url": changelist_url,
+        "close_url": add_preserved_filters(filters, changelist_url),
+        "history_url": add_preserved_filters(filters, history_url),
+        "absolute_url": model_admin.get_view_on_site_url(obj),
+        "fieldsets_html": fieldsets_html(model_admin, obj, model_admin.get_fieldsets(request, obj)),
+        "inlines_html": mark_safe("".join(inlines)),  # noqa: S308 - change_page's HTML
+        "message_fields_html": form_fields_html(message_form) if message_form else "",
+        "workflow_panel_html": panel_html,
+        **extra_context,
+    }
+    return TemplateResponse(
+        request, "admin/engineering_requests/engineeringrequest/change_page.html", context
+    )
