@@ -115,12 +115,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"] = {
         "options": f"-c join_collapse_limit={env_int('DATABASE_JOIN_COLLAPSE_LIMIT', 6)}"
     }
-    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
-        # A page's queries have the same text on every request: with the values bound by the
-        # server, psycopg prepares a statement after its 5th run on a connection and PostgreSQL
-        # stops planning it again (the request page's 7 joins took 1.3 ms to plan, 0.2 ms to
-        # run). Turn off behind a pooler in transaction mode (PgBouncer < 1.21).
-        DATABASES["default"]["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The zero-setup database is shared by the web server and the Celery worker: WAL lets
     # readers go on while one writes, and writers queue up instead of failing at once.
