@@ -12,6 +12,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from anct_portal.services import is_valid_token, new_form_token
@@ -120,9 +121,11 @@ def member_programme_ids(collectivities) -> dict[int, list[int]]:
     return result
 
 
-def domain_choices():
-    """Priority domains grouped by theme (one query)."""
-    domains = list(PriorityDomain.objects.order_by("position", "name"))
+def domain_choices(domains=None):
+    """Priority domains grouped by theme (one query, unless given them in that order)."""
+    if domains is None:
+        domains = PriorityDomain.objects.order_by("position", "name")
+    domains = list(domains)
     children: dict[int, list] = {}
     for domain in domains:
         if domain.parent_id:
@@ -253,30 +256,67 @@ class RequestForm(TokenFormMixin, forms.Form):
             self.fields[name].dsfr_optional = False
         self.fields["attachments"].help_text = files_hint()
 
-        self.members = member_programme_ids(self.collectivities)
+        # The choices of the programme, contract and domain lists are read from the database
+        # only when something needs them: rendering the form, or validating a value that was
+        # sent (an empty select needs no list). A submission without a programme or contract
+        # reads neither.
+        self.fields["programme"].choices = self._programme_choices
+        self.fields["contract"].choices = self._contract_choices
+        self.fields["domains"].choices = self._domain_choices
+        self._attachments = attachments
+
+    @cached_property
+    def members(self) -> dict[int, list[int]]:
+        return member_programme_ids(self.collectivities)
+
+    @cached_property
+    def _programmes(self) -> list:
         member_ids = {pk for ids in self.members.values() for pk in ids}
         programmes = list(Programme.objects.filter(status=ProgrammeStatus.ACTIVE))
         # A draft keeps showing a programme that has closed since.
+        engineering_request = self.engineering_request
         current = engineering_request.programme_id if engineering_request is not None else None
         if current and current not in {p.pk for p in programmes}:
             programmes.append(engineering_request.programme)
-        mine = [(p.pk, p.name) for p in programmes if p.pk in member_ids]
-        others = [(p.pk, p.name) for p in programmes if p.pk not in member_ids]
+        return [(p, p.pk in member_ids) for p in programmes]
+
+    @property
+    def member_programmes(self) -> list:
+        return [p for p, member in self._programmes if member]
+
+    @cached_property
+    def _programme_choice_list(self) -> list:
+        mine = [(p.pk, p.name) for p, member in self._programmes if member]
+        others = [(p.pk, p.name) for p, member in self._programmes if not member]
         choices = [("", _("Choisissez un programme"))]
         if mine:
             choices.append((_("Programmes dont votre collectivité fait partie"), mine))
             choices.append((_("Autres programmes"), others))
         else:
             choices.extend(others)
-        self.fields["programme"].choices = choices
-        self.member_programmes = [p for p in programmes if p.pk in member_ids]
+        return choices
 
+    def _programme_choices(self) -> list:
+        return self._programme_choice_list
+
+    @cached_property
+    def _contract_choice_list(self) -> list:
         contracts = Contract.objects.filter(status=ProgrammeStatus.ACTIVE).order_by("name")
-        self.fields["contract"].choices = [("", _("Choisissez un contrat ou un pacte"))] + [
-            (c.pk, c.name) for c in contracts
-        ]
-        self.fields["domains"].choices = domain_choices()
-        self.helper = self._helper(attachments)
+        return [("", _("Choisissez un contrat ou un pacte"))] + [(c.pk, c.name) for c in contracts]
+
+    def _contract_choices(self) -> list:
+        return self._contract_choice_list
+
+    @cached_property
+    def _domains(self) -> dict[int, PriorityDomain]:
+        return {d.pk: d for d in PriorityDomain.objects.order_by("position", "name")}
+
+    def _domain_choices(self) -> list:
+        return domain_choices(self._domains.values())
+
+    @cached_property
+    def helper(self):
+        return self._helper(self._attachments)
 
     @classmethod
     def initial_for_new(cls, collectivities) -> dict:
@@ -413,6 +453,11 @@ class RequestForm(TokenFormMixin, forms.Form):
             cleaned["contract"] = None
         return cleaned
 
+    def chosen_collectivity(self):
+        """The carrying collectivité, among the user's (the choices the field checked)."""
+        pk = self.cleaned_data["collectivity"]
+        return next(c for c in self.collectivities if c.pk == pk)
+
     def action(self) -> str:
         return self.SUBMIT if self.data.get("action") == self.SUBMIT else self.SAVE
 
@@ -426,7 +471,8 @@ class RequestForm(TokenFormMixin, forms.Form):
             "intervention_form": data["intervention_form"],
             "programme": data["programme"],
             "contract": data["contract"],
-            "domains": data["domains"],
+            # The instances the form checked the ids against: the service need not read them.
+            "domains": [self._domains[pk] for pk in data["domains"]],
             "estimated_budget": data["estimated_budget"],
             "desired_start": data["desired_start"],
         }

@@ -207,19 +207,33 @@ def _save_request(request, form, *, claim=True):
                 if claim
                 else None
             )
-            if engineering_request is None:
+            submit = form.action() == RequestForm.SUBMIT
+            files = form.cleaned_data["attachments"]
+            if engineering_request is None and submit and not files:
+                # A new request submitted at once: written as submitted in one step.
+                fields = {"user": user, "collectivity": form.chosen_collectivity()}
+                try:
+                    draft = services.submit_new_request(**fields, **form.draft_fields())
+                    submit = False
+                except ValidationError as exc:
+                    # Nothing was written. A wrong field: create_draft refuses it the same way
+                    # (and the form shows why). Something missing: the draft is saved and the
+                    # form shows what is missing.
+                    draft = services.create_draft(**fields, **form.draft_fields())
+                    submit, submit_error = False, exc
+            elif engineering_request is None:
                 draft = services.create_draft(
                     user=user,
-                    collectivity=Collectivity.objects.get(pk=form.cleaned_data["collectivity"]),
+                    collectivity=form.chosen_collectivity(),
                     **form.draft_fields(),
                 )
             else:
                 draft = services.update_draft(
                     engineering_request=engineering_request, user=user, **form.draft_fields()
                 )
-            for upload in form.cleaned_data["attachments"]:
+            for upload in files:
                 services.add_attachment(engineering_request=draft, user=user, file=upload)
-            if form.action() == RequestForm.SUBMIT:
+            if submit:
                 try:
                     draft = services.submit_request(engineering_request=draft, user=user)
                 except ValidationError as exc:
