@@ -440,9 +440,14 @@ def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
     engineering_request.last_transition_at = now
     _insert_new(engineering_request, domains, user)
     return _record_transition(
-        engineering_request, user=user, transition=Transition.SUBMIT, source=source, comment="",
-        event=RequestEvent.SUBMITTED, now=now,
-    )  # fmt: skip
+        engineering_request,
+        user=user,
+        transition=Transition.SUBMIT,
+        source=source,
+        comment="",
+        event=RequestEvent.SUBMITTED,
+        now=now,
+    )
 
 
 @transaction.atomic
