@@ -140,6 +140,18 @@ def domain_choices(domains=None):
     return choices
 
 
+class RowChoiceField(forms.TypedChoiceField):
+    """The id of a row. When ``valid_ids`` (a callable giving the valid ids) is set, a sent
+    value is checked against it, without building the labelled choices."""
+
+    valid_ids = None
+
+    def valid_value(self, value):
+        if self.valid_ids is None:
+            return super().valid_value(value)
+        return str(value) in {str(pk) for pk in self.valid_ids()}
+
+
 class RequestForm(TokenFormMixin, forms.Form):
     """A new request or a draft being edited. Every field may stay empty in a draft: the
     submission (``services.submit_request``) tells what is missing."""
@@ -193,13 +205,13 @@ class RequestForm(TokenFormMixin, forms.Form):
         required=False,
         widget=forms.RadioSelect(attrs={"data-intervention-form": ""}),
     )
-    programme = forms.TypedChoiceField(
+    programme = RowChoiceField(
         label=_("Programme national d'appui"),
         coerce=int,
         empty_value=None,
         required=False,
     )
-    contract = forms.TypedChoiceField(
+    contract = RowChoiceField(
         label=_("Contrat ou pacte territorial"),
         coerce=int,
         empty_value=None,
@@ -256,12 +268,14 @@ class RequestForm(TokenFormMixin, forms.Form):
             self.fields[name].dsfr_optional = False
         self.fields["attachments"].help_text = files_hint()
 
-        # The choices of the programme, contract and domain lists are read from the database
-        # only when something needs them: rendering the form, or validating a value that was
-        # sent (an empty select needs no list). A submission without a programme or contract
-        # reads neither.
+        # The programme, contract and domain lists are read from the database only when
+        # something needs them: rendering the form, or checking a value that was sent (an empty
+        # select needs no list). A value is checked against the rows alone: the grouping of
+        # the programmes (those of the collectivité first) is only for the rendered form.
         self.fields["programme"].choices = self._programme_choices
+        self.fields["programme"].valid_ids = lambda: self._programmes
         self.fields["contract"].choices = self._contract_choices
+        self.fields["contract"].valid_ids = lambda: self._contracts
         self.fields["domains"].choices = self._domain_choices
         self._attachments = attachments
 
@@ -270,24 +284,25 @@ class RequestForm(TokenFormMixin, forms.Form):
         return member_programme_ids(self.collectivities)
 
     @cached_property
-    def _programmes(self) -> list:
-        member_ids = {pk for ids in self.members.values() for pk in ids}
-        programmes = list(Programme.objects.filter(status=ProgrammeStatus.ACTIVE))
+    def _programmes(self) -> dict[int, Programme]:
+        programmes = {p.pk: p for p in Programme.objects.filter(status=ProgrammeStatus.ACTIVE)}
         # A draft keeps showing a programme that has closed since.
         engineering_request = self.engineering_request
         current = engineering_request.programme_id if engineering_request is not None else None
-        if current and current not in {p.pk for p in programmes}:
-            programmes.append(engineering_request.programme)
-        return [(p, p.pk in member_ids) for p in programmes]
+        if current and current not in programmes:
+            programmes[current] = engineering_request.programme
+        return programmes
 
     @property
     def member_programmes(self) -> list:
-        return [p for p, member in self._programmes if member]
+        member_ids = {pk for ids in self.members.values() for pk in ids}
+        return [p for p in self._programmes.values() if p.pk in member_ids]
 
-    @cached_property
-    def _programme_choice_list(self) -> list:
-        mine = [(p.pk, p.name) for p, member in self._programmes if member]
-        others = [(p.pk, p.name) for p, member in self._programmes if not member]
+    def _programme_choices(self) -> list:
+        member_ids = {pk for ids in self.members.values() for pk in ids}
+        programmes = self._programmes.values()
+        mine = [(p.pk, p.name) for p in programmes if p.pk in member_ids]
+        others = [(p.pk, p.name) for p in programmes if p.pk not in member_ids]
         choices = [("", _("Choisissez un programme"))]
         if mine:
             choices.append((_("Programmes dont votre collectivité fait partie"), mine))
@@ -296,16 +311,15 @@ class RequestForm(TokenFormMixin, forms.Form):
             choices.extend(others)
         return choices
 
-    def _programme_choices(self) -> list:
-        return self._programme_choice_list
-
     @cached_property
-    def _contract_choice_list(self) -> list:
+    def _contracts(self) -> dict[int, Contract]:
         contracts = Contract.objects.filter(status=ProgrammeStatus.ACTIVE).order_by("name")
-        return [("", _("Choisissez un contrat ou un pacte"))] + [(c.pk, c.name) for c in contracts]
+        return {c.pk: c for c in contracts}
 
     def _contract_choices(self) -> list:
-        return self._contract_choice_list
+        return [("", _("Choisissez un contrat ou un pacte"))] + [
+            (c.pk, c.name) for c in self._contracts.values()
+        ]
 
     @cached_property
     def _domains(self) -> dict[int, PriorityDomain]:
@@ -469,9 +483,9 @@ class RequestForm(TokenFormMixin, forms.Form):
             "need": data["need"],
             "engineering_kind": data["engineering_kind"],
             "intervention_form": data["intervention_form"],
-            "programme": data["programme"],
-            "contract": data["contract"],
-            # The instances the form checked the ids against: the service need not read them.
+            # The rows the form checked the ids against: the service need not read them again.
+            "programme": self._programmes[data["programme"]] if data["programme"] else None,
+            "contract": self._contracts[data["contract"]] if data["contract"] else None,
             "domains": [self._domains[pk] for pk in data["domains"]],
             "estimated_budget": data["estimated_budget"],
             "desired_start": data["desired_start"],

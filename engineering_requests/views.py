@@ -152,12 +152,11 @@ def followed_list(request):
 # The request form ----------------------------------------------------------------------------
 
 
-def _my_collectivities(user):
-    return list(
-        Collectivity.objects.filter(pk__in=roles.collectivity_ids(user))
-        .select_related("commune", "departement")
-        .order_by("name")
-    )
+def _my_collectivities(user, *, related=True):
+    collectivities = Collectivity.objects.filter(pk__in=roles.collectivity_ids(user))
+    if related:  # for the programmes each one belongs to, shown by the form
+        collectivities = collectivities.select_related("commune", "departement")
+    return list(collectivities.order_by("name"))
 
 
 def _attachments(engineering_request, user):
@@ -172,7 +171,9 @@ def _request_form(request, data=None, files=None, *, engineering_request=None, *
         data,
         files,
         user=user,
-        collectivities=_my_collectivities(user),
+        # A sent form needs the collectivités to check the choice and create the request: their
+        # communes only if it is shown again.
+        collectivities=_my_collectivities(user, related=data is None),
         engineering_request=engineering_request,
         attachments=_attachments(engineering_request, user),
         **kwargs,
