@@ -40,7 +40,7 @@ from engineering_requests.models import (
     RequestMessage,
     TransitionLog,
 )
-from engineering_requests.notifications import RequestEvent, notify
+from engineering_requests.notifications import RequestEvent, notify, recipients_of
 from engineering_requests.uploads import check_upload
 from programmes.enums import InterventionForm, NationalInstrument
 from programmes.models import Contract, LocalProvider, Operator, PriorityDomain, Programme
@@ -130,6 +130,7 @@ def _record_transition(
     comment: str,
     event: str | None,
     now,
+    recipients: list | None = None,
 ) -> EngineeringRequest:
     """The transition-log row, the log line and the notifications of a saved transition."""
     log = TransitionLog.objects.create(
@@ -150,7 +151,7 @@ def _record_transition(
         user.pk,
     )
     if event:
-        notify(event, locked, occurrence=f"log{log.pk}", comment=comment)
+        notify(event, locked, occurrence=f"log{log.pk}", comment=comment, recipients=recipients)
     return locked
 
 
@@ -433,6 +434,9 @@ def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
     errors = submission_errors(engineering_request, len(domains or ()))
     if errors:
         raise ValidationError(errors)
+    # Read before the reference is taken: from there on, other submissions wait for the commit
+    # (the year's counter row is locked), so only writes follow.
+    recipients = recipients_of(RequestEvent.SUBMITTED, engineering_request)
     source = engineering_request.state
     engineering_request.reference = _next_reference(timezone.localdate().year)
     engineering_request.submit()
@@ -447,6 +451,7 @@ def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
         comment="",
         event=RequestEvent.SUBMITTED,
         now=now,
+        recipients=recipients,
     )
 
 

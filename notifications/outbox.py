@@ -73,7 +73,10 @@ def save(rows: Iterable[Notification]) -> list[Notification]:
     RETURNING``, by batches of 500): fit for reminders and digests that record thousands of
     rows at once, and for the one or two rows of an event.
     """
-    rows = list({row.dedup_key: row for row in rows}.values())
+    unique: dict[str, Notification] = {}
+    for row in rows:
+        unique.setdefault(row.dedup_key, row)  # the first one wins, as in the table
+    rows = list(unique.values())
     if not rows:
         return []
     connection = connections[router.db_for_write(Notification)]
