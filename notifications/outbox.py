@@ -80,12 +80,9 @@ def save(rows: Iterable[Notification]) -> list[Notification]:
     if not rows:
         return []
     connection = connections[router.db_for_write(Notification)]
-    if connection.features.can_return_rows_from_bulk_insert:
-        created = []
-        for start in range(0, len(rows), BATCH_SIZE):
-            created += _insert_new(rows[start : start + BATCH_SIZE], connection)
-    else:  # pragma: no cover - PostgreSQL and SQLite >= 3.35 both return rows
-        created = _insert_new_by_lookup(rows)
+    created = []
+    for start in range(0, len(rows), BATCH_SIZE):
+        created += _insert_new(rows[start : start + BATCH_SIZE], connection)
     created.sort(key=lambda row: row.pk)
     ids = [row.pk for row in created]
     if ids:
@@ -107,7 +104,8 @@ def _insert_fields():
 def _insert_new(rows: list[Notification], connection) -> list[Notification]:
     """Insert the rows; those whose key exists already (recorded earlier, or by a concurrent
     caller that committed first: the unique index makes this one wait, then skip) are left
-    out. Returns the inserted rows, their primary keys set."""
+    out. Returns the inserted rows, their primary keys set. (``RETURNING`` after ``ON
+    CONFLICT``: PostgreSQL, and SQLite from 3.35 like the reference numbers.)"""
     query = InsertQuery(Notification, on_conflict=OnConflict.IGNORE)
     query.insert_values(_insert_fields(), rows)
     compiler = query.get_compiler(connection=connection)
@@ -127,18 +125,6 @@ def _insert_new(rows: list[Notification], connection) -> list[Notification]:
         row._state.db = connection.alias
         created.append(row)
     return created
-
-
-def _insert_new_by_lookup(rows: list[Notification]) -> list[Notification]:  # pragma: no cover
-    keys = [row.dedup_key for row in rows]
-    existing = set(
-        Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True)
-    )
-    new_rows = [row for row in rows if row.dedup_key not in existing]
-    if not new_rows:
-        return []
-    Notification.objects.bulk_create(new_rows, batch_size=BATCH_SIZE, ignore_conflicts=True)
-    return list(Notification.objects.filter(dedup_key__in=[row.dedup_key for row in new_rows]))
 
 
 def record(**kwargs) -> list[Notification]:
