@@ -27,6 +27,7 @@ from anct_portal.kept_posts import login_required_keeping_post, take_kept_post
 from anct_portal.services import (
     AlreadySubmitted,
     claim_form_token,
+    is_valid_token,
     new_form_token,
     record_form_result,
 )
@@ -625,6 +626,9 @@ def request_submit(request, pk):
     engineering_request = _visible_or_404(request, pk)
     user = request.user
     token = request.POST.get("form_token", "")
+    if token and not is_valid_token(token):  # (the database refused one over 64 characters)
+        messages.error(request, _("Ce formulaire a expiré. Rechargez la page, puis recommencez."))
+        return redirect(engineering_request.get_absolute_url())
     seen = request.POST.get("seen_state", "")
     if seen and seen != engineering_request.state:
         messages.warning(request, _already_handled_message())
