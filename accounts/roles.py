@@ -10,36 +10,12 @@ The answers are cached on the user object for the duration of a request.
 
 import functools
 
-from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db import connections, router
 
 NATIONAL_STAFF_GROUP = "Équipe nationale ANCT"
 DELEGATES_GROUP = "Délégués territoriaux"
 
 _CACHE_ATTR = "_portal_roles_cache"
-
-
-@functools.cache
-def _roles_sql() -> str:
-    """The three memberships in one round trip (every signed-in page asks): a UNION ALL of
-    (kind, id) pairs. Plain SQL: the ORM took 1 ms of CPU to build this union, the database
-    answers in 0.05 ms. Table names come from the models."""
-    from django.contrib.auth.models import Group
-
-    from accounts.models import CollectivityMembership, DelegateAssignment, User
-
-    quote = connection.ops.quote_name
-    memberships = quote(CollectivityMembership._meta.db_table)
-    assignments = quote(DelegateAssignment._meta.db_table)
-    groups = quote(Group._meta.db_table)
-    user_groups = quote(User.groups.through._meta.db_table)
-    # Quoted table names from the models; the values go as parameters.
-    return (
-        f"SELECT 1, collectivity_id FROM {memberships} WHERE user_id = %s"  # noqa: S608
-        f" UNION ALL SELECT 2, departement_id FROM {assignments} WHERE user_id = %s"
-        f" UNION ALL SELECT 3, g.id FROM {groups} g JOIN {user_groups} ug ON ug.group_id = g.id"
-        " WHERE ug.user_id = %s AND g.name = %s"
-    )
 
 
 def _roles(user) -> dict:
@@ -48,8 +24,12 @@ def _roles(user) -> dict:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
+    # One round trip for the three memberships (every signed-in page asks): a UNION ALL of
+    # (kind, id) pairs, in SQL written once per process (the ORM spent ~0.8 ms of CPU building
+    # this union on every request, for a 0.1 ms query).
+    connection, sql = _roles_sql()
     with connection.cursor() as cursor:
-        cursor.execute(_roles_sql(), [user.pk, user.pk, user.pk, NATIONAL_STAFF_GROUP])
+        cursor.execute(sql, [user.pk, user.pk, user.pk, NATIONAL_STAFF_GROUP])
         rows = cursor.fetchall()
     collectivity_ids = tuple(pk for kind, pk in rows if kind == 1)
     departement_ids = tuple(pk for kind, pk in rows if kind == 2)
@@ -61,6 +41,41 @@ def _roles(user) -> dict:
     }
     setattr(user, _CACHE_ATTR, cached)
     return cached
+
+
+@functools.cache
+def _roles_sql_for(alias: str) -> str:
+    from django.contrib.auth.models import Group
+
+    from accounts.models import CollectivityMembership, DelegateAssignment, User
+
+    qn = connections[alias].ops.quote_name
+
+    def table(model):
+        return qn(model._meta.db_table)
+
+    def column(model, name):
+        return qn(model._meta.get_field(name).column)
+
+    groups = User.groups.through
+    # Table and column names from the models; the values are parameters.
+    return (
+        f"SELECT 1, {column(CollectivityMembership, 'collectivity')} "  # noqa: S608
+        f"FROM {table(CollectivityMembership)} "
+        f"WHERE {column(CollectivityMembership, 'user')} = %s "
+        f"UNION ALL SELECT 2, {column(DelegateAssignment, 'departement')} "
+        f"FROM {table(DelegateAssignment)} WHERE {column(DelegateAssignment, 'user')} = %s "
+        f"UNION ALL SELECT 3, g.{column(Group, 'id')} FROM {table(Group)} g "
+        f"INNER JOIN {table(groups)} ug ON ug.{column(groups, 'group')} = g.{column(Group, 'id')} "
+        f"WHERE ug.{column(groups, 'user')} = %s AND g.{column(Group, 'name')} = %s"
+    )
+
+
+def _roles_sql():
+    from accounts.models import CollectivityMembership
+
+    alias = router.db_for_read(CollectivityMembership)
+    return connections[alias], _roles_sql_for(alias)
 
 
 def clear_role_cache(user) -> None:
@@ -100,11 +115,8 @@ def national_staff_users():
 
 
 def delegates_of(departement_id):
-    from accounts.models import DelegateAssignment, User
+    from accounts.models import User
 
-    return User.objects.filter(
-        Exists(
-            DelegateAssignment.objects.filter(user=OuterRef("pk"), departement_id=departement_id)
-        ),
-        is_active=True,
-    )
+    # A join rather than EXISTS: one assignment per (user, département) (a unique constraint),
+    # so no duplicates, and a third less Python to build the query.
+    return User.objects.filter(is_active=True, delegate_assignments__departement_id=departement_id)

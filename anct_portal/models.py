@@ -15,7 +15,10 @@ class FormSubmission(models.Model):
 
     token = models.CharField(_("jeton"), max_length=64, unique=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="form_submissions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="form_submissions",
+        db_index=False,  # (user, created_at) below serves the lookups by user
     )
     object_id = models.BigIntegerField(_("objet créé"), null=True, blank=True)
     result_url = models.CharField(_("page de résultat"), max_length=300, blank=True)
@@ -24,6 +27,11 @@ class FormSubmission(models.Model):
     class Meta:
         verbose_name = _("envoi de formulaire")
         verbose_name_plural = _("envois de formulaires")
+        indexes = [
+            # Every claim deletes the user's tokens older than a week: without it, that scanned
+            # all of the user's tokens (1.5 ms for 8,000, on each POST of a busy account).
+            models.Index(fields=["user", "created_at"], name="formsubmission_user_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.result_url}"

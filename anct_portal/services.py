@@ -4,7 +4,7 @@ import datetime
 import re
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from anct_portal.models import FormSubmission
@@ -32,16 +32,47 @@ def is_valid_token(token) -> bool:
 def claim_form_token(*, user, token: str) -> FormSubmission:
     """Claim ``token`` for this POST, inside the caller's transaction (``atomic`` required, so
     that a failed action releases the token). Raises ``AlreadySubmitted`` when a previous POST
-    of the same form has committed."""
-    if not transaction.get_connection().in_atomic_block:
+    of the same form has committed.
+
+    One statement, no savepoint: ``INSERT … ON CONFLICT (token) DO NOTHING RETURNING id``. The
+    unique index makes a concurrent POST of the same token wait for the first transaction; if
+    that one commits, nothing is inserted and nothing is returned. On PostgreSQL the same
+    statement deletes the user's tokens older than ``KEEP_FOR`` (a second one elsewhere).
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("claim_form_token must run inside the caller's transaction")
-    try:
-        with transaction.atomic():
-            submission = FormSubmission.objects.create(token=token, user=user)
-    except IntegrityError:
+    now = timezone.now()
+    expired = now - KEEP_FOR
+    submission = FormSubmission(token=token, user=user, created_at=now)
+    table = connection.ops.quote_name(FormSubmission._meta.db_table)
+    insert = (
+        f"INSERT INTO {table} (token, user_id, object_id, result_url, created_at) "  # noqa: S608 - table name
+        "VALUES (%s, %s, NULL, '', %s) ON CONFLICT (token) DO NOTHING RETURNING id"
+    )
+    params = [token, user.pk, now]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH expired AS (DELETE FROM {table} WHERE user_id = %s AND created_at < %s) "  # noqa: S608
+                + insert,
+                [user.pk, expired, *params],
+            )
+            row = cursor.fetchone()
+        else:
+            cursor.execute(insert, params)
+            row = cursor.fetchone()
+            if row is not None:
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE user_id = %s AND created_at < %s",  # noqa: S608
+                    [user.pk, expired],
+                )
+    if row is None:
         previous = FormSubmission.objects.filter(token=token, user=user).first()
-        raise AlreadySubmitted(previous) from None
-    FormSubmission.objects.filter(user=user, created_at__lt=timezone.now() - KEEP_FOR).delete()
+        raise AlreadySubmitted(previous)
+    submission.pk = row[0]
+    submission._state.adding = False
+    submission._state.db = connection.alias
     return submission
 
 

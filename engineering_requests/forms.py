@@ -12,6 +12,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from anct_portal.services import is_valid_token, new_form_token
@@ -120,9 +121,11 @@ def member_programme_ids(collectivities) -> dict[int, list[int]]:
     return result
 
 
-def domain_choices():
-    """Priority domains grouped by theme (one query)."""
-    domains = list(PriorityDomain.objects.order_by("position", "name"))
+def domain_choices(domains=None):
+    """Priority domains grouped by theme (one query, unless given them in that order)."""
+    if domains is None:
+        domains = PriorityDomain.objects.order_by("position", "name")
+    domains = list(domains)
     children: dict[int, list] = {}
     for domain in domains:
         if domain.parent_id:
@@ -135,6 +138,18 @@ def domain_choices():
             else:
                 choices.append((str(domain.pk), domain.name))
     return choices
+
+
+class RowChoiceField(forms.TypedChoiceField):
+    """The id of a row. When ``valid_ids`` (a callable giving the valid ids) is set, a sent
+    value is checked against it, without building the labelled choices."""
+
+    valid_ids = None
+
+    def valid_value(self, value):
+        if self.valid_ids is None:
+            return super().valid_value(value)
+        return str(value) in {str(pk) for pk in self.valid_ids()}
 
 
 class RequestForm(TokenFormMixin, forms.Form):
@@ -190,13 +205,13 @@ class RequestForm(TokenFormMixin, forms.Form):
         required=False,
         widget=forms.RadioSelect(attrs={"data-intervention-form": ""}),
     )
-    programme = forms.TypedChoiceField(
+    programme = RowChoiceField(
         label=_("Programme national d'appui"),
         coerce=int,
         empty_value=None,
         required=False,
     )
-    contract = forms.TypedChoiceField(
+    contract = RowChoiceField(
         label=_("Contrat ou pacte territorial"),
         coerce=int,
         empty_value=None,
@@ -253,13 +268,39 @@ class RequestForm(TokenFormMixin, forms.Form):
             self.fields[name].dsfr_optional = False
         self.fields["attachments"].help_text = files_hint()
 
-        self.members = member_programme_ids(self.collectivities)
-        member_ids = {pk for ids in self.members.values() for pk in ids}
-        programmes = list(Programme.objects.filter(status=ProgrammeStatus.ACTIVE))
+        # The programme, contract and domain lists are read from the database only when
+        # something needs them: rendering the form, or checking a value that was sent (an empty
+        # select needs no list). A value is checked against the rows alone: the grouping of
+        # the programmes (those of the collectivité first) is only for the rendered form.
+        self.fields["programme"].choices = self._programme_choices
+        self.fields["programme"].valid_ids = lambda: self._programmes
+        self.fields["contract"].choices = self._contract_choices
+        self.fields["contract"].valid_ids = lambda: self._contracts
+        self.fields["domains"].choices = self._domain_choices
+        self._attachments = attachments
+
+    @cached_property
+    def members(self) -> dict[int, list[int]]:
+        return member_programme_ids(self.collectivities)
+
+    @cached_property
+    def _programmes(self) -> dict[int, Programme]:
+        programmes = {p.pk: p for p in Programme.objects.filter(status=ProgrammeStatus.ACTIVE)}
         # A draft keeps showing a programme that has closed since.
+        engineering_request = self.engineering_request
         current = engineering_request.programme_id if engineering_request is not None else None
-        if current and current not in {p.pk for p in programmes}:
-            programmes.append(engineering_request.programme)
+        if current and current not in programmes:
+            programmes[current] = engineering_request.programme
+        return programmes
+
+    @property
+    def member_programmes(self) -> list:
+        member_ids = {pk for ids in self.members.values() for pk in ids}
+        return [p for p in self._programmes.values() if p.pk in member_ids]
+
+    def _programme_choices(self) -> list:
+        member_ids = {pk for ids in self.members.values() for pk in ids}
+        programmes = self._programmes.values()
         mine = [(p.pk, p.name) for p in programmes if p.pk in member_ids]
         others = [(p.pk, p.name) for p in programmes if p.pk not in member_ids]
         choices = [("", _("Choisissez un programme"))]
@@ -268,15 +309,28 @@ class RequestForm(TokenFormMixin, forms.Form):
             choices.append((_("Autres programmes"), others))
         else:
             choices.extend(others)
-        self.fields["programme"].choices = choices
-        self.member_programmes = [p for p in programmes if p.pk in member_ids]
+        return choices
 
+    @cached_property
+    def _contracts(self) -> dict[int, Contract]:
         contracts = Contract.objects.filter(status=ProgrammeStatus.ACTIVE).order_by("name")
-        self.fields["contract"].choices = [("", _("Choisissez un contrat ou un pacte"))] + [
-            (c.pk, c.name) for c in contracts
+        return {c.pk: c for c in contracts}
+
+    def _contract_choices(self) -> list:
+        return [("", _("Choisissez un contrat ou un pacte"))] + [
+            (c.pk, c.name) for c in self._contracts.values()
         ]
-        self.fields["domains"].choices = domain_choices()
-        self.helper = self._helper(attachments)
+
+    @cached_property
+    def _domains(self) -> dict[int, PriorityDomain]:
+        return {d.pk: d for d in PriorityDomain.objects.order_by("position", "name")}
+
+    def _domain_choices(self) -> list:
+        return domain_choices(self._domains.values())
+
+    @cached_property
+    def helper(self):
+        return self._helper(self._attachments)
 
     @classmethod
     def initial_for_new(cls, collectivities) -> dict:
@@ -413,6 +467,11 @@ class RequestForm(TokenFormMixin, forms.Form):
             cleaned["contract"] = None
         return cleaned
 
+    def chosen_collectivity(self):
+        """The carrying collectivité, among the user's (the choices the field checked)."""
+        pk = self.cleaned_data["collectivity"]
+        return next(c for c in self.collectivities if c.pk == pk)
+
     def action(self) -> str:
         return self.SUBMIT if self.data.get("action") == self.SUBMIT else self.SAVE
 
@@ -424,9 +483,10 @@ class RequestForm(TokenFormMixin, forms.Form):
             "need": data["need"],
             "engineering_kind": data["engineering_kind"],
             "intervention_form": data["intervention_form"],
-            "programme": data["programme"],
-            "contract": data["contract"],
-            "domains": data["domains"],
+            # The rows the form checked the ids against: the service need not read them again.
+            "programme": self._programmes[data["programme"]] if data["programme"] else None,
+            "contract": self._contracts[data["contract"]] if data["contract"] else None,
+            "domains": [self._domains[pk] for pk in data["domains"]],
             "estimated_budget": data["estimated_budget"],
             "desired_start": data["desired_start"],
         }

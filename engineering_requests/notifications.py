@@ -302,6 +302,20 @@ def _context(notification: RequestNotification, engineering_request, comment: st
         }
 
 
+def recipients_of(
+    event: str, engineering_request, *, audiences: set[str] | None = None
+) -> list[tuple[RequestNotification, list[Recipient]]]:
+    """Who each notification of ``event`` goes to (the audiences with someone in them)."""
+    found = []
+    for notification in NOTIFICATIONS.get(event, []):
+        if audiences is not None and notification.audience not in audiences:
+            continue
+        recipients = notification.recipients(engineering_request)
+        if recipients:
+            found.append((notification, recipients))
+    return found
+
+
 def notify(
     event: str,
     engineering_request,
@@ -309,21 +323,21 @@ def notify(
     occurrence: str,
     comment: str = "",
     audiences: set[str] | None = None,
+    recipients: list | None = None,
 ) -> list:
-    """Record the notifications of one event. Call inside the service's transaction."""
-    created = []
-    for notification in NOTIFICATIONS.get(event, []):
-        if audiences is not None and notification.audience not in audiences:
-            continue
-        recipients = notification.recipients(engineering_request)
-        if not recipients:
-            continue
-        created += outbox.record(
+    """Record the notifications of one event (every audience in one statement, handed to Celery
+    in one message). Call inside the service's transaction. ``recipients``: what
+    ``recipients_of`` gave, when the service read it earlier (before taking a lock)."""
+    if recipients is None:
+        recipients = recipients_of(event, engineering_request, audiences=audiences)
+    rows = []
+    for notification, people in recipients:
+        rows += outbox.build(
             event=event,
             audience=notification.audience,
-            recipients=recipients,
+            recipients=people,
             occurrence=occurrence,
             engineering_request=engineering_request,
             context=_context(notification, engineering_request, comment),
         )
-    return created
+    return outbox.save(rows)

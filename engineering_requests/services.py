@@ -40,7 +40,7 @@ from engineering_requests.models import (
     RequestMessage,
     TransitionLog,
 )
-from engineering_requests.notifications import RequestEvent, notify
+from engineering_requests.notifications import RequestEvent, notify, recipients_of
 from engineering_requests.uploads import check_upload
 from programmes.enums import InterventionForm, NationalInstrument
 from programmes.models import Contract, LocalProvider, Operator, PriorityDomain, Programme
@@ -70,8 +70,13 @@ REASON_MAX_LENGTH = 10_000
 
 def _lock(engineering_request: EngineeringRequest, user) -> EngineeringRequest:
     """Lock the row, check it is in the user's scope, and that nobody changed it meanwhile."""
+    # The collectivité comes with the row (its name is in every notification); only the
+    # request's row is locked.
     locked = (
-        EngineeringRequest.objects.select_for_update().filter(pk=engineering_request.pk).first()
+        EngineeringRequest.objects.select_for_update(of=("self",))
+        .select_related("collectivity")
+        .filter(pk=engineering_request.pk)
+        .first()
     )
     if locked is None or not permissions.in_scope(locked, user):
         raise PermissionDenied(_("Vous n'avez pas accès à cette demande."))
@@ -105,6 +110,29 @@ def _finish(
     now = timezone.now()
     locked.last_transition_at = now
     locked.save()
+    return _record_transition(
+        locked,
+        user=user,
+        transition=transition,
+        source=source,
+        comment=comment,
+        event=event,
+        now=now,
+    )
+
+
+def _record_transition(
+    locked: EngineeringRequest,
+    *,
+    user,
+    transition: str,
+    source: str,
+    comment: str,
+    event: str | None,
+    now,
+    recipients: list | None = None,
+) -> EngineeringRequest:
+    """The transition-log row, the log line and the notifications of a saved transition."""
     log = TransitionLog.objects.create(
         engineering_request=locked,
         transition=transition,
@@ -123,7 +151,7 @@ def _finish(
         user.pk,
     )
     if event:
-        notify(event, locked, occurrence=f"log{log.pk}", comment=comment)
+        notify(event, locked, occurrence=f"log{log.pk}", comment=comment, recipients=recipients)
     return locked
 
 
@@ -307,14 +335,19 @@ def _apply_draft_fields(engineering_request: EngineeringRequest, fields: dict) -
     domains = None
     if "domains" in fields:
         values = list(fields["domains"] or ())
-        ids = [d.pk if isinstance(d, PriorityDomain) else d for d in values]
-        try:
-            found = list(PriorityDomain.objects.filter(pk__in=ids))
-        except (ValueError, TypeError):
-            found = []
-        if len(found) != len(set(ids)):
-            errors.setdefault("domains", []).append(_("Domaine inconnu."))
-        domains = found
+        if all(isinstance(d, PriorityDomain) and d.pk is not None for d in values):
+            # Instances read from the database by the caller (the form): no need to read them
+            # again.
+            domains = list({d.pk: d for d in values}.values())
+        else:
+            ids = [d.pk if isinstance(d, PriorityDomain) else d for d in values]
+            try:
+                found = list(PriorityDomain.objects.filter(pk__in=ids))
+            except (ValueError, TypeError):
+                found = []
+            if len(found) != len(set(ids)):
+                errors.setdefault("domains", []).append(_("Domaine inconnu."))
+            domains = found
     if errors:
         raise ValidationError(errors)
     return domains
@@ -354,8 +387,8 @@ def submission_errors(engineering_request: EngineeringRequest, domain_count: int
     return errors
 
 
-@transaction.atomic
-def create_draft(*, user, collectivity, **fields) -> EngineeringRequest:
+def _new_request(*, user, collectivity, fields) -> tuple[EngineeringRequest, list | None]:
+    """A new draft (unsaved) with its fields checked, and the domains to give it."""
     collectivity = resolve_collectivity(collectivity)
     if collectivity.pk not in roles.collectivity_ids(user):
         raise PermissionDenied(_("Vous ne pouvez déposer une demande que pour vos collectivités."))
@@ -366,11 +399,60 @@ def create_draft(*, user, collectivity, **fields) -> EngineeringRequest:
         last_transition_at=timezone.now(),
     )
     domains = _apply_draft_fields(engineering_request, fields)
+    return engineering_request, domains
+
+
+def _insert_new(engineering_request: EngineeringRequest, domains, user) -> None:
     engineering_request.save()
-    if domains is not None:
-        engineering_request.domains.set(domains)
+    if domains:
+        engineering_request.domains.add(*domains)  # a new row: nothing to compare with
     logger.info("request %s: draft created by user %s", engineering_request.pk, user.pk)
+
+
+@transaction.atomic
+def create_draft(*, user, collectivity, **fields) -> EngineeringRequest:
+    engineering_request, domains = _new_request(user=user, collectivity=collectivity, fields=fields)
+    _insert_new(engineering_request, domains, user)
     return engineering_request
+
+
+@transaction.atomic
+def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
+    """``create_draft`` then ``submit_request``, for a request submitted as soon as it is
+    written (the form's "Déposer" on a new request): the same checks in the same order, the same
+    rows (the request, its domains, the "submit" transition-log row from draft, the
+    notifications) and log lines, without reading back and locking the row it has just
+    inserted, nor inserting it as a draft then updating it.
+
+    Raises ``ValidationError`` and writes nothing when a field is invalid or when the request
+    is incomplete: the caller may then save it as a draft with ``create_draft``.
+    """
+    engineering_request, domains = _new_request(user=user, collectivity=collectivity, fields=fields)
+    if not permissions.in_scope(engineering_request, user):
+        raise PermissionDenied(_("Vous n'avez pas accès à cette demande."))
+    _ensure_transition(engineering_request, "submit", user)
+    errors = submission_errors(engineering_request, len(domains or ()))
+    if errors:
+        raise ValidationError(errors)
+    # Read before the reference is taken: from there on, other submissions wait for the commit
+    # (the year's counter row is locked), so only writes follow.
+    recipients = recipients_of(RequestEvent.SUBMITTED, engineering_request)
+    source = engineering_request.state
+    engineering_request.reference = _next_reference(timezone.localdate().year)
+    engineering_request.submit()
+    now = timezone.now()
+    engineering_request.last_transition_at = now
+    _insert_new(engineering_request, domains, user)
+    return _record_transition(
+        engineering_request,
+        user=user,
+        transition=Transition.SUBMIT,
+        source=source,
+        comment="",
+        event=RequestEvent.SUBMITTED,
+        now=now,
+        recipients=recipients,
+    )
 
 
 @transaction.atomic

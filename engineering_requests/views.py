@@ -27,6 +27,7 @@ from anct_portal.kept_posts import login_required_keeping_post, take_kept_post
 from anct_portal.services import (
     AlreadySubmitted,
     claim_form_token,
+    is_valid_token,
     new_form_token,
     record_form_result,
 )
@@ -155,12 +156,11 @@ def followed_list(request):
 # The request form ----------------------------------------------------------------------------
 
 
-def _my_collectivities(user):
-    return list(
-        Collectivity.objects.filter(pk__in=roles.collectivity_ids(user))
-        .select_related("commune", "departement")
-        .order_by("name")
-    )
+def _my_collectivities(user, *, related=True):
+    collectivities = Collectivity.objects.filter(pk__in=roles.collectivity_ids(user))
+    if related:  # for the programmes each one belongs to, shown by the form
+        collectivities = collectivities.select_related("commune", "departement")
+    return list(collectivities.order_by("name"))
 
 
 def _attachments(engineering_request, user):
@@ -175,7 +175,9 @@ def _request_form(request, data=None, files=None, *, engineering_request=None, *
         data,
         files,
         user=user,
-        collectivities=_my_collectivities(user),
+        # A sent form needs the collectivités to check the choice and create the request: their
+        # communes only if it is shown again.
+        collectivities=_my_collectivities(user, related=data is None),
         engineering_request=engineering_request,
         attachments=_attachments(engineering_request, user),
         **kwargs,
@@ -210,19 +212,33 @@ def _save_request(request, form, *, claim=True):
                 if claim
                 else None
             )
-            if engineering_request is None:
+            submit = form.action() == RequestForm.SUBMIT
+            files = form.cleaned_data["attachments"]
+            if engineering_request is None and submit and not files:
+                # A new request submitted at once: written as submitted in one step.
+                fields = {"user": user, "collectivity": form.chosen_collectivity()}
+                try:
+                    draft = services.submit_new_request(**fields, **form.draft_fields())
+                    submit = False
+                except ValidationError as exc:
+                    # Nothing was written. A wrong field: create_draft refuses it the same way
+                    # (and the form shows why). Something missing: the draft is saved and the
+                    # form shows what is missing.
+                    draft = services.create_draft(**fields, **form.draft_fields())
+                    submit, submit_error = False, exc
+            elif engineering_request is None:
                 draft = services.create_draft(
                     user=user,
-                    collectivity=Collectivity.objects.get(pk=form.cleaned_data["collectivity"]),
+                    collectivity=form.chosen_collectivity(),
                     **form.draft_fields(),
                 )
             else:
                 draft = services.update_draft(
                     engineering_request=engineering_request, user=user, **form.draft_fields()
                 )
-            for upload in form.cleaned_data["attachments"]:
+            for upload in files:
                 services.add_attachment(engineering_request=draft, user=user, file=upload)
-            if form.action() == RequestForm.SUBMIT:
+            if submit:
                 try:
                     draft = services.submit_request(engineering_request=draft, user=user)
                 except ValidationError as exc:
@@ -610,6 +626,9 @@ def request_submit(request, pk):
     engineering_request = _visible_or_404(request, pk)
     user = request.user
     token = request.POST.get("form_token", "")
+    if token and not is_valid_token(token):  # (the database refused one over 64 characters)
+        messages.error(request, _("Ce formulaire a expiré. Rechargez la page, puis recommencez."))
+        return redirect(engineering_request.get_absolute_url())
     seen = request.POST.get("seen_state", "")
     if seen and seen != engineering_request.state:
         messages.warning(request, _already_handled_message())

@@ -4,7 +4,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 
 from notifications.enums import Channel
 from notifications.models import Notification
@@ -67,30 +69,61 @@ def save(rows: Iterable[Notification]) -> list[Notification]:
     """Insert the rows whose dedup key is new, in the caller's transaction, and enqueue them
     after commit. Rows already recorded (same key) are skipped, never duplicated.
 
-    Two queries whatever the number of rows (plus the insert): fit for reminders and digests
-    that record thousands of rows at once.
+    One statement whatever the number of rows (``INSERT … ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING``, by batches of 500): fit for reminders and digests that record thousands of
+    rows at once, and for the one or two rows of an event.
     """
-    rows = list({row.dedup_key: row for row in rows}.values())
+    unique: dict[str, Notification] = {}
+    for row in rows:
+        unique.setdefault(row.dedup_key, row)  # the first one wins, as in the table
+    rows = list(unique.values())
     if not rows:
         return []
-    keys = [row.dedup_key for row in rows]
-    existing = set(
-        Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True)
-    )
-    new_rows = [row for row in rows if row.dedup_key not in existing]
-    if not new_rows:
-        return []
-    # ignore_conflicts: a concurrent caller that recorded the same key in the meantime wins,
-    # and the unique key keeps it to one row.
-    Notification.objects.bulk_create(new_rows, batch_size=500, ignore_conflicts=True)
-    created = list(
-        Notification.objects.filter(dedup_key__in=[row.dedup_key for row in new_rows]).order_by(
-            "pk"
-        )
-    )
+    connection = connections[router.db_for_write(Notification)]
+    created = []
+    for start in range(0, len(rows), BATCH_SIZE):
+        created += _insert_new(rows[start : start + BATCH_SIZE], connection)
+    created.sort(key=lambda row: row.pk)
     ids = [row.pk for row in created]
     if ids:
-        transaction.on_commit(lambda: enqueue(ids))
+        transaction.on_commit(lambda: enqueue(ids), using=connection.alias)
+    return created
+
+
+BATCH_SIZE = 500
+_INSERT_FIELDS = None
+
+
+def _insert_fields():
+    global _INSERT_FIELDS
+    if _INSERT_FIELDS is None:
+        _INSERT_FIELDS = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    return _INSERT_FIELDS
+
+
+def _insert_new(rows: list[Notification], connection) -> list[Notification]:
+    """Insert the rows; those whose key exists already (recorded earlier, or by a concurrent
+    caller that committed first: the unique index makes this one wait, then skip) are left
+    out. Returns the inserted rows, their primary keys set. (``RETURNING`` after ``ON
+    CONFLICT``: PostgreSQL, and SQLite from 3.35 like the reference numbers.)"""
+    query = InsertQuery(Notification, on_conflict=OnConflict.IGNORE)
+    query.insert_values(_insert_fields(), rows)
+    compiler = query.get_compiler(connection=connection)
+    pk_field = Notification._meta.pk
+    compiler.returning_fields = [pk_field, Notification._meta.get_field("dedup_key")]
+    [(sql, params)] = compiler.as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = {key: pk for pk, key in cursor.fetchall()}
+    created = []
+    for row in rows:
+        pk = returned.get(row.dedup_key)
+        if pk is None:
+            continue
+        row.pk = pk_field.to_python(pk)
+        row._state.adding = False
+        row._state.db = connection.alias
+        created.append(row)
     return created
 
 
@@ -100,15 +133,21 @@ def record(**kwargs) -> list[Notification]:
     return save(build(**kwargs))
 
 
-def enqueue(notification_ids: list[int]) -> int:
-    """Hand rows to Celery; return how many were handed. A broker outage is not an error
-    here: the rows stay pending and the periodic sweep re-queues them."""
-    from notifications.tasks import deliver_notification
+ENQUEUE_BATCH = 50
 
+
+def enqueue(notification_ids: list[int]) -> int:
+    """Hand rows to Celery; return how many were handed. One message per batch of rows (the
+    rows of an event go in one message; see ``tasks.deliver_notifications``). A broker outage
+    is not an error here: the rows stay pending and the periodic sweep re-queues them."""
+    from notifications.tasks import deliver_notifications
+
+    notification_ids = list(notification_ids)
     handed = 0
-    for notification_id in notification_ids:
+    for start in range(0, len(notification_ids), ENQUEUE_BATCH):
+        batch = notification_ids[start : start + ENQUEUE_BATCH]
         try:
-            deliver_notification.apply_async(args=[notification_id], retry=False)
+            deliver_notifications.apply_async(args=[batch], retry=False)
         except Exception as exc:
             logger.warning(
                 "Broker unavailable, %s notification(s) left pending for the sweep: %s",
@@ -116,5 +155,5 @@ def enqueue(notification_ids: list[int]) -> int:
                 exc,
             )
             break
-        handed += 1
+        handed += len(batch)
     return handed

@@ -114,3 +114,24 @@ def test_framework_agreement_summary_names_the_operator(cast):
     )
     context = Notification.objects.filter(event="national_approved").first().context
     assert "ADEME" in context["body"]
+
+
+def test_an_event_with_two_audiences_is_one_insert_and_one_message(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    from notifications import tasks
+
+    published = []
+    monkeypatch.setattr(
+        tasks.deliver_notifications, "apply_async", lambda args, **kw: published.append(args[0])
+    )
+    request = cast.request_in(S.ESCALATED)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        cast.approve(request)
+    rows = Notification.objects.filter(event="national_approved").order_by("pk")
+    assert sorted({(row.audience, row.email) for row in rows}) == [
+        ("delegate", cast.delegate.email),
+        ("official", cast.official.email),
+    ]
+    assert len(callbacks) == 1
+    assert published == [[row.pk for row in rows]]

@@ -224,6 +224,18 @@ def test_a_complete_draft_is_submitted_from_its_page_and_an_incomplete_one_is_se
     assert "Décrivez le besoin d&#x27;ingénierie." in response.content.decode()
 
 
+@pytest.mark.parametrize("token", ["x" * 65, "trop court", "<script>"])
+def test_a_malformed_token_on_submit_is_refused_with_a_message_not_an_error(
+    official_client, cast, token
+):
+    draft = cast.draft()
+    response = official_client.post(url("submit", draft), {"form_token": token}, follow=True)
+    assert response.status_code == 200
+    assert "Ce formulaire a expiré" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.state == S.DRAFT
+
+
 def test_messages_are_posted_and_a_double_click_posts_one(official_client, cast):
     request = cast.request_in(S.IN_REVIEW)
     data = {"form_token": new_form_token(), "body": "Le conseil municipal a voté le budget."}

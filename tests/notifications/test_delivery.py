@@ -228,3 +228,136 @@ def test_the_smtp_connection_is_kept_and_reopened_when_the_server_dropped_it(smt
     sessions = {session for session, _ in first.sessions}
     assert len(sessions) == 1  # both messages on one connection
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+# One message per event -------------------------------------------------------------------------
+
+
+def test_the_rows_of_one_event_go_in_one_message(cast, monkeypatch):
+    from notifications import tasks
+
+    published = []
+    monkeypatch.setattr(
+        tasks.deliver_notifications,
+        "apply_async",
+        lambda args, **options: published.append(args[0]),
+    )
+    monkeypatch.setattr(outbox, "ENQUEUE_BATCH", 3)
+    users = [cast.delegate, cast.other_delegate]
+    rows = outbox.record(
+        event="submitted",
+        audience="delegates",
+        recipients=[outbox.Recipient(email=u.email, user=u) for u in users],
+        occurrence="one-message",
+    )
+    assert outbox.enqueue([row.pk for row in rows]) == 4
+    ids = [row.pk for row in rows]
+    assert published == [ids[:3], ids[3:]]  # batches of ENQUEUE_BATCH rows
+
+
+def test_recording_returns_only_the_new_rows_with_their_ids(cast):
+    def record(users, occurrence="again"):
+        return outbox.record(
+            event="submitted",
+            audience="delegates",
+            recipients=[outbox.Recipient(email=u.email, user=u) for u in users],
+            occurrence=occurrence,
+        )
+
+    first = record([cast.delegate])
+    assert len(first) == 2 and all(row.pk for row in first)
+    assert {row.pk for row in first} == set(Notification.objects.values_list("pk", flat=True))
+    assert record([cast.delegate]) == []  # the same event again: nothing new
+    both = record([cast.delegate, cast.other_delegate])
+    assert [(row.email, row.channel) for row in both] == [
+        (cast.other_delegate.email, Channel.EMAIL),
+        (cast.other_delegate.email, Channel.IN_APP),
+    ]
+    assert [row.pk for row in both] == sorted(row.pk for row in both)
+    stored = Notification.objects.get(pk=both[0].pk)
+    assert stored.context == both[0].context and stored.recipient == cast.other_delegate
+    assert Notification.objects.count() == 4
+
+
+def test_one_message_delivers_every_row_of_the_event(eager_celery, mailoutbox, cast):
+    from notifications.tasks import deliver_notifications
+
+    rows = [NotificationFactory(), NotificationFactory(), NotificationFactory(in_app=True)]
+    deliver_notifications.apply(args=[[row.pk for row in rows]])
+    assert len(mailoutbox) == 2
+    for row in rows:
+        row.refresh_from_db()
+        assert row.status == NotificationStatus.SENT and row.attempts == 1
+
+
+def test_a_row_failing_in_the_batch_goes_on_alone_with_its_back_off(
+    settings, eager_celery, mailoutbox, monkeypatch
+):
+    from notifications import tasks
+
+    settings.NOTIFICATIONS_MAX_RETRIES = 3
+    rows = NotificationFactory.create_batch(3)
+    failing = rows[1]
+    real_send = services.emails.send
+
+    def send(notification):
+        if notification.pk == failing.pk:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return real_send(notification)
+
+    monkeypatch.setattr(services.emails, "send", send)
+    retried = []
+    monkeypatch.setattr(
+        tasks.deliver_notification,
+        "apply_async",
+        lambda args, **options: retried.append((args, options)),
+    )
+
+    tasks.deliver_notifications.apply(args=[[row.pk for row in rows]])
+
+    assert len(mailoutbox) == 2  # the others are delivered
+    [(args, options)] = retried
+    assert args == [failing.pk] and options["retries"] == 1
+    full = settings.NOTIFICATIONS_RETRY_BACKOFF_SECONDS
+    assert full / 2 <= options["countdown"] <= full  # the first retry's back-off
+    failing.refresh_from_db()
+    assert failing.status == NotificationStatus.PENDING and failing.attempts == 1
+    assert failing.retry_at is not None  # the sweep leaves it to its retry
+
+
+def test_a_row_failing_in_the_batch_ends_failed_after_the_same_retries(
+    settings, eager_celery, caplog
+):
+    from notifications.tasks import deliver_notifications
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    settings.NOTIFICATIONS_MAX_RETRIES = 3
+    row = NotificationFactory()
+    with caplog.at_level(logging.WARNING, logger="notifications.services"):
+        deliver_notifications.apply(args=[[row.pk]])
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.FAILED and row.attempts == 4  # as one row alone
+    assert "failed after 4 attempt(s)" in caplog.text
+
+
+def test_an_unexpected_error_on_one_row_leaves_it_pending_and_delivers_the_others(
+    eager_celery, mailoutbox, monkeypatch, caplog
+):
+    from notifications.tasks import deliver_notifications
+
+    rows = NotificationFactory.create_batch(2)
+    real_deliver = services.deliver
+
+    def deliver(*, notification_id, final_attempt=False):
+        if notification_id == rows[0].pk:
+            raise RuntimeError("database gone")
+        return real_deliver(notification_id=notification_id, final_attempt=final_attempt)
+
+    monkeypatch.setattr(services, "deliver", deliver)
+    with caplog.at_level(logging.ERROR, logger="notifications.tasks"):
+        deliver_notifications.apply(args=[[row.pk for row in rows]])
+    assert [m.to for m in mailoutbox] == [[rows[1].email]]
+    rows[0].refresh_from_db()
+    assert rows[0].status == NotificationStatus.PENDING  # for the sweep
+    assert f"notification {rows[0].pk}: left pending for the sweep" in caplog.text
