@@ -1,21 +1,30 @@
 """Small renderings shared by the admin pages: state badges, ages, excerpts. None queries."""
 
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from engineering_requests.admin.markup import format_html, format_html_join
 from engineering_requests.enums import RequestState
+
+# (state, language) -> badge: fifty a list page, a dozen different ones.
+_BADGES: dict[tuple[str, str | None], str] = {}
 
 
 def state_badge(state: str) -> str:
-    try:
-        label = RequestState(state).label
-    except ValueError:
-        label = state
-    # The colour comes from the CSS class (engineering_requests/admin.css), not from a query.
-    return format_html('<span class="request-state request-state--{}">{}</span>', state, label)
+    key = (state, get_language())
+    badge = _BADGES.get(key)
+    if badge is None:
+        try:
+            label = RequestState(state).label
+        except ValueError:
+            label = state
+        # The colour comes from the CSS class (engineering_requests/admin.css), not a query.
+        badge = format_html('<span class="request-state request-state--{}">{}</span>', state, label)
+        if len(_BADGES) < 1000:  # the states of the enum, times the languages
+            _BADGES[key] = badge
+    return badge
 
 
 def days_since(moment) -> int | None:

@@ -6,7 +6,6 @@ from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -20,6 +19,7 @@ from engineering_requests.admin.display import (
     excerpt,
     tag_list,
 )
+from engineering_requests.admin.markup import format_html, format_html_join
 from engineering_requests.admin.requests import DELEGATE_NAME_FIELDS, BackofficeRequestAdminMixin
 from engineering_requests.enums import RequestState
 from engineering_requests.models import EscalatedRequest

@@ -10,13 +10,13 @@ hundred choices a page). Same markup, a fraction of the time.
 from django import template
 from django.contrib.admin.templatetags import admin_list
 from django.utils.encoding import iri_to_uri
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from engineering_requests.admin.changelist import fast_results
 from engineering_requests.admin.filters import ChoiceFilter
+from engineering_requests.admin.markup import format_html, format_html_join
 
 register = template.Library()
 
