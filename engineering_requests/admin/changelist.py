@@ -52,6 +52,10 @@ class NextPageChangeList(ChangeList):
         # the long texts of a request are not read for a list.
         if page_fields := getattr(self.model_admin, "list_page_fields", ()):
             queryset = queryset.only(*page_fields)
+        # Values of related rows a column shows, read in the same query as annotations
+        # (``ModelAdmin.list_page_annotations()``): no related model instance per row.
+        if annotations := getattr(self.model_admin, "list_page_annotations", None):
+            queryset = queryset.annotate(**annotations())
         if offset:
             # A deep page: skip the first rows on the ordering's index alone (identifiers
             # only, no joins), then load the page's rows. Without this, page 100 joined and
@@ -65,7 +69,7 @@ class NextPageChangeList(ChangeList):
         self.has_next_page = len(rows) > per_page
         self.result_list = rows[:per_page]
         if annotate := getattr(self.model_admin, "annotate_page", None):
-            annotate(self.result_list)
+            annotate(self.result_list)  # what the annotations could not read
         self.first_index = offset + 1 if self.result_list else 0
         self.last_index = offset + len(self.result_list)
         # ``result_count`` is a lower bound: the admin's own templates only compare it to the
@@ -100,6 +104,16 @@ def changelist_class(*prefetch):
 # ``conditional_escape``).
 
 _PK_PLACEHOLDER = "__pk__"
+_MISSING = object()
+
+
+def page_value(obj, annotation: str, compute):
+    """A column's value read by the page's query (``list_page_annotations``), or computed
+    from the object when it was loaded otherwise."""
+    value = obj.__dict__.get(annotation, _MISSING)
+    return compute() if value is _MISSING else value
+
+
 # The admin's own label for a row's checkbox (``ModelAdmin.action_checkbox``), translated by
 # Django's catalogue: a variable, so that it is not extracted into the project's.
 ACTION_CHECKBOX_LABEL = "Select this object for an action - {}"

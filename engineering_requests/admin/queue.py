@@ -3,6 +3,7 @@ readable in the list, so that national staff can sort their work without opening
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.db.models import F
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from engineering_requests.admin import filters
 from engineering_requests.admin.access import is_backoffice_user
-from engineering_requests.admin.changelist import NextPageChangeList
+from engineering_requests.admin.changelist import NextPageChangeList, page_value
 from engineering_requests.admin.display import (
     age_label,
     escalation_flags,
@@ -40,15 +41,14 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         "delegate_name",
     )
     list_display_links = None
-    list_select_related = ("collectivity", "departement", "assigned_delegate")
+    # The delegate is a model (``User.get_full_name``); the collectivité and the département
+    # are read as annotations (``list_page_annotations``).
+    list_select_related = ("assigned_delegate",)
     list_page_fields = (
         "reference",
         "title",
         "state",
         "escalated_at",
-        "collectivity__name",
-        "departement__code",
-        "departement__name",
         "fragility_rationale",
         "insufficient_resources_rationale",
         "innovative_rationale",
@@ -112,13 +112,20 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
             excerpt(obj.title, 80),
         )
 
+    def list_page_annotations(self):
+        return {
+            "list_collectivity_name": F("collectivity__name"),
+            "list_departement_code": F("departement__code"),
+            "list_departement_name": F("departement__name"),
+        }
+
     @admin.display(description=_("collectivité"))
     def collectivity_name(self, obj):
         return format_html(
             '{}<br><span class="quiet">{} – {}</span>',
-            obj.collectivity.name,
-            obj.departement.code,
-            obj.departement.name,
+            page_value(obj, "list_collectivity_name", lambda: obj.collectivity.name),
+            page_value(obj, "list_departement_code", lambda: obj.departement.code),
+            page_value(obj, "list_departement_name", lambda: obj.departement.name),
         )
 
     @admin.display(description=_("transmise le"))

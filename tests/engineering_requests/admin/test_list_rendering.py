@@ -141,3 +141,33 @@ def test_a_delegate_of_two_departements_chooses_between_them(admin_as, cast):
     page = normalized(admin_as(delegate).get(changelist_url()).content.decode())
     assert '<select id="filter-departement" class="backoffice-filter-select"' in page
     assert '<label class="visually-hidden" for="filter-departement">Département</label>' in page
+
+
+def test_columns_read_from_the_page_query_match_the_objects(admin_as, cast):
+    """The values a page reads as annotations are those of the related objects (the columns
+    also work on a request loaded without them)."""
+    from django.contrib.admin.sites import site
+
+    from engineering_requests.models import EngineeringRequest, EscalatedRequest
+
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequestFactory(escalated=True, collectivity=cast.collectivity)
+    EngineeringRequest.objects.filter(pk=EngineeringRequest.objects.first().pk).update(
+        programme=None
+    )
+    for model, url, user in (
+        (EngineeringRequest, changelist_url(), cast.delegate),
+        (EscalatedRequest, QUEUE_URL, cast.national),
+    ):
+        model_admin = site._registry[model]
+        cl = admin_as(user).get(url).context["cl"]
+        assert cl.result_list
+        for row in cl.result_list:
+            plain = model.objects.get(pk=row.pk)
+            assert "list_collectivity_name" in row.__dict__
+            assert "list_collectivity_name" not in plain.__dict__
+            for column in cl.list_display:
+                if column != "action_checkbox":
+                    method = getattr(model_admin, column, None)
+                    if callable(method):
+                        assert str(method(row)) == str(method(plain)), column
