@@ -6,6 +6,7 @@ exists, and the page shows "previous / next" instead of numbered pages. Cost: on
 LIMIT on an indexed ordering, whatever the size of the table.
 """
 
+from django.conf import settings
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_list import ResultList
@@ -214,3 +215,51 @@ def fast_results(cl):
             cells.append(f"{opening}{text}{closing}")
         rows.append(ResultList(None, [mark_safe("".join(cells))]))  # noqa: S308 (escaped above)
     return rows
+
+
+# Media ----------------------------------------------------------------------------------------
+# A change list's media (the admin's scripts, the action form's, the model admin's own) is
+# merged from a dozen lists and rendered through the static files storage on every page: the
+# same few lines for a given model admin.
+
+
+class RenderedMedia:
+    """A ``forms.Media`` rendered once: what the admin's templates read of it (``{{ media }}``,
+    ``{{ media.css }}``, ``{{ media.js }}``)."""
+
+    def __init__(self, media):
+        self.media = media
+        self.css = media["css"].render()
+        self.js = media["js"].render()
+        self.html = media.render()
+
+    def __getitem__(self, name):
+        return {"css": self.css, "js": self.js}[name]
+
+    def __str__(self):
+        return self.html
+
+    def __html__(self):
+        return self.html
+
+    def __add__(self, other):
+        return self.media + other
+
+
+_RENDERED_MEDIA: dict[tuple, RenderedMedia] = {}
+
+
+def use_rendered_media(model_admin, response) -> None:
+    """Replace a change list response's ``media`` by its rendering, made once per model admin
+    (``ModelAdmin.media`` depends on its class and DEBUG; the action form's media is fixed)."""
+    context = getattr(response, "context_data", None)
+    if not context or "media" not in context:
+        return
+    cl = context.get("cl")
+    if cl is None or cl.formset is not None:
+        return
+    key = (type(model_admin), settings.DEBUG, type(context.get("action_form")))
+    rendered = _RENDERED_MEDIA.get(key)
+    if rendered is None:
+        rendered = _RENDERED_MEDIA[key] = RenderedMedia(context["media"])
+    context["media"] = rendered

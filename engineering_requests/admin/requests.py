@@ -30,7 +30,11 @@ from anct_portal.services import AlreadySubmitted, claim_form_token, record_form
 from engineering_requests import permissions, selectors, services
 from engineering_requests.admin import change_page, exports, filters, forms
 from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice_user
-from engineering_requests.admin.changelist import NextPageChangeList, page_value
+from engineering_requests.admin.changelist import (
+    NextPageChangeList,
+    page_value,
+    use_rendered_media,
+)
 from engineering_requests.admin.display import age_label, state_badge
 from engineering_requests.admin.inlines import AttachmentInline, MessageInline, TransitionLogInline
 from engineering_requests.admin.transitions import BY_NAME, available_transitions
@@ -120,6 +124,11 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
         # Out of scope and nonexistent look the same: 404 (DESIGN §2), never a redirect that
         # would tell the two apart.
         raise Http404(_("Aucune demande ne correspond à cette adresse."))
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        use_rendered_media(self, response)
+        return response
 
     def get_search_results(self, request, queryset, search_term):
         """Reference, title, collectivité name or INSEE code; never widens ``queryset``.

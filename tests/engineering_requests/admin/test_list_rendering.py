@@ -171,3 +171,59 @@ def test_columns_read_from_the_page_query_match_the_objects(admin_as, cast):
                     method = getattr(model_admin, column, None)
                     if callable(method):
                         assert str(method(row)) == str(method(plain)), column
+
+
+@pytest.mark.parametrize("query", ["", "?o=4.-1&statut=in_review", "?o=-3", "?q=pont&o=5"])
+def test_rows_and_headers_show_what_the_admin_template_shows(admin_as, cast, query):
+    from django.template.loader import get_template
+
+    from engineering_requests.templatetags.backoffice_list import backoffice_result_list
+
+    bulk_requests(30, collectivities=[cast.collectivity], official=cast.official)
+    for user, url in ((cast.delegate, changelist_url(query)), (cast.national, QUEUE_URL + query)):
+        if user is cast.national and "o=" in query:
+            continue  # the queue has a fixed order
+        cl = admin_as(user).get(url).context["cl"]
+        assert cl.result_list
+        ours = get_template("admin/engineering_requests/change_list_results.html").render(
+            backoffice_result_list(cl)
+        )
+        stock = get_template("admin/change_list_results.html").render(admin_list.result_list(cl))
+        assert normalized(ours) == normalized(stock)
+
+
+def test_action_fields_show_what_the_admin_template_shows(admin_as, cast):
+    from engineering_requests.templatetags.backoffice_list import backoffice_action_fields
+
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    stock = Template(
+        "{% for field in action_form %}{% if field.label %}<label>{{ field.label }} {{ field }}"
+        "</label>{% else %}{{ field }}{% endif %}{% endfor %}"
+    )
+    shown = {}
+    for role in ("delegate", "national", "delegate"):  # different actions, read from the cache
+        form = admin_as(getattr(cast, role)).get(changelist_url()).context["action_form"]
+        ours = backoffice_action_fields(form)
+        assert normalized(ours) == normalized(stock.render(Context({"action_form": form})))
+        shown[role] = ours
+    assert "take_in_review" in shown["delegate"] and "take_in_review" not in shown["national"]
+
+
+def test_media_is_the_admin_media_rendered_once(admin_as, cast):
+    from django.contrib.admin.sites import site
+
+    from engineering_requests.admin.changelist import RenderedMedia
+    from engineering_requests.models import EngineeringRequest, EscalatedRequest
+
+    response = admin_as(cast.delegate).get(changelist_url())
+    media = response.context["media"]
+    assert isinstance(media, RenderedMedia)
+    stock = site._registry[EngineeringRequest].media + response.context["action_form"].media
+    assert media.css == stock["css"].render() and media.js == stock["js"].render()
+    assert str(media) == stock.render()
+    page = response.content.decode()
+    assert stock["js"].render() in page and "engineering_requests/admin" in page
+    # The queue (another model admin, no action form) has its own.
+    queue = admin_as(cast.national).get(QUEUE_URL).context["media"]
+    assert queue is not media
+    assert str(queue) == site._registry[EscalatedRequest].media.render()
