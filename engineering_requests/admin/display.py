@@ -35,11 +35,21 @@ def days_since(moment) -> int | None:
     return max(0, (timezone.now() - moment).days)
 
 
+# (days, language) -> label: fifty a list page, most of them repeated.
+_AGES: dict[tuple[int, str | None], str] = {}
+
+
 def age_label(moment) -> str:
     days = days_since(moment)
     if days is None:
         return "–"
-    return ngettext("%(days)d jour", "%(days)d jours", days) % {"days": days}
+    key = (days, get_language())
+    label = _AGES.get(key)
+    if label is None:
+        label = ngettext("%(days)d jour", "%(days)d jours", days) % {"days": days}
+        if len(_AGES) < 20_000:  # ten years of days, in a few languages
+            _AGES[key] = label
+    return label
 
 
 def excerpt(text: str, length: int = 160) -> str:

@@ -137,7 +137,8 @@ class DepartementFilter(ChoiceFilter):
             if len(ids) < 2:
                 return []  # nothing to choose: the filter is not shown
             departements = Departement.objects.filter(pk__in=ids)
-        return [(d.pk, f"{d.code} – {d.name}") for d in departements.order_by("code")]
+        rows = departements.order_by("code").values_list("pk", "code", "name")
+        return [(pk, f"{code} – {name}") for pk, code, name in rows]
 
     def queryset(self, request, queryset):
         # Checked against the number's form only: the queryset is already scoped, so a

@@ -148,12 +148,11 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("motifs et indicateurs"))
     def grounds(self, obj):
+        flags = escalation_flags(obj)
         return format_html(
             "{} {}",
             tag_list(escalation_grounds(obj)),
-            tag_list(escalation_flags(obj), "request-tag request-tag--flag")
-            if escalation_flags(obj)
-            else "",
+            tag_list(flags, "request-tag request-tag--flag") if flags else "",
         )
 
     @admin.display(description=_("justification"))
