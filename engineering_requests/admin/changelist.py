@@ -6,18 +6,20 @@ exists, and the page shows "previous / next" instead of numbered pages. Cost: on
 LIMIT on an indexed ordering, whatever the size of the table.
 """
 
+from django.conf import settings
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_list import ResultList
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import display_for_field, display_for_value, quote
+from django.contrib.admin.utils import display_for_value, quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import reverse
-from django.utils.html import conditional_escape, escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from engineering_requests.admin.markup import escaped
 
 
 class NextPagePaginator:
@@ -51,6 +53,10 @@ class NextPageChangeList(ChangeList):
         # the long texts of a request are not read for a list.
         if page_fields := getattr(self.model_admin, "list_page_fields", ()):
             queryset = queryset.only(*page_fields)
+        # Values of related rows a column shows, read in the same query as annotations
+        # (``ModelAdmin.list_page_annotations()``): no related model instance per row.
+        if annotations := getattr(self.model_admin, "list_page_annotations", None):
+            queryset = queryset.annotate(**annotations())
         if offset:
             # A deep page: skip the first rows on the ordering's index alone (identifiers
             # only, no joins), then load the page's rows. Without this, page 100 joined and
@@ -64,7 +70,7 @@ class NextPageChangeList(ChangeList):
         self.has_next_page = len(rows) > per_page
         self.result_list = rows[:per_page]
         if annotate := getattr(self.model_admin, "annotate_page", None):
-            annotate(self.result_list)
+            annotate(self.result_list)  # what the annotations could not read
         self.first_index = offset + 1 if self.result_list else 0
         self.last_index = offset + len(self.result_list)
         # ``result_count`` is a lower bound: the admin's own templates only compare it to the
@@ -95,26 +101,40 @@ def changelist_class(*prefetch):
 # display function, a ``format_html`` and, for the checkbox, a form widget rendered through
 # the template engine, for each of 50 × 9 cells). That was 40 % of a page's time. These
 # columns are known in advance (admin methods and plain model fields), so a row is built
-# once as one string, with the same markup as the admin's.
+# once as one string, with the same markup as the admin's (``markup.escaped`` is
+# ``conditional_escape``).
 
 _PK_PLACEHOLDER = "__pk__"
+_MISSING = object()
+
+
+def page_value(obj, annotation: str, compute):
+    """A column's value read by the page's query (``list_page_annotations``), or computed
+    from the object when it was loaded otherwise."""
+    value = obj.__dict__.get(annotation, _MISSING)
+    return compute() if value is _MISSING else value
+
+
 # The admin's own label for a row's checkbox (``ModelAdmin.action_checkbox``), translated by
 # Django's catalogue: a variable, so that it is not extracted into the project's.
 ACTION_CHECKBOX_LABEL = "Select this object for an action - {}"
+_TEXT_FIELDS = (models.CharField, models.TextField, models.SlugField, models.EmailField)
 
 
-def _column(cl, index, field_name):
-    """(css class, function object -> cell text) for one column, or None if the stock
-    renderer must handle it."""
+def _column(cl, field_name):
+    """(css class, function object -> the cell's escaped HTML) for one column, or None if the
+    stock renderer must handle it."""
     model_admin = cl.model_admin
     empty = model_admin.get_empty_value_display()
     if field_name == "action_checkbox":
         label = _(ACTION_CHECKBOX_LABEL)
-        return None, lambda obj: format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            format_html(label, obj),
+        name = helpers.ACTION_CHECKBOX_NAME
+        return (
+            "action-checkbox",
+            lambda obj: (
+                f'<input type="checkbox" name="{name}" value="{escaped(obj.pk)}" '
+                f'class="action-select" aria-label="{label.format(escaped(obj))}">'
+            ),
         )
     if not isinstance(field_name, str):
         return None
@@ -122,26 +142,36 @@ def _column(cl, index, field_name):
     if callable(method):
         boolean = getattr(method, "boolean", False)
         cell_empty = getattr(method, "empty_value_display", empty)
+        empty_html = escaped(cell_empty)
 
         def render(obj):
             value = method(obj)
+            kind = value.__class__
+            if (kind is str or kind is SafeString) and not boolean:
+                # ``display_for_value`` of a string: itself, or the empty display if blank.
+                return escaped(value) if value.strip() else empty_html
             if isinstance(value, str) and not value.strip():
                 value = ""
-            return display_for_value(value, cell_empty, boolean)
+            return escaped(display_for_value(value, cell_empty, boolean))
 
         return f"field-{field_name}", render
     try:
         field = cl.lookup_opts.get_field(field_name)
     except FieldDoesNotExist:
         return None
-    if (
-        field.is_relation
-        or field.choices
-        or isinstance(field, (models.DateField, models.TimeField, models.BooleanField))
-    ):
+    if field.__class__ not in _TEXT_FIELDS or field.choices:
         return None
     attname = field.attname
-    return f"field-{field_name}", lambda obj: display_for_field(getattr(obj, attname), field, empty)
+    empty_html = escaped(empty)
+
+    def render_field(obj):
+        # ``display_for_field`` of a text field: the text, or the empty display if blank.
+        value = getattr(obj, attname)
+        if value is None or not str(value).strip():
+            return empty_html
+        return escaped(value)
+
+    return f"field-{field_name}", render_field
 
 
 def fast_results(cl):
@@ -152,8 +182,8 @@ def fast_results(cl):
     links = cl.list_display_links
     columns = []
     first_link = True
-    for index, field_name in enumerate(cl.list_display):
-        column = _column(cl, index, field_name)
+    for field_name in cl.list_display:
+        column = _column(cl, field_name)
         if column is None:
             return None
         css, render = column
@@ -162,27 +192,74 @@ def fast_results(cl):
         if is_link:
             tag = "th" if first_link else "td"
             first_link = False
-        css = "action-checkbox" if field_name == "action_checkbox" else css
         columns.append((f'<{tag} class="{css}">', f"</{tag}>", render, is_link))
-    url_pattern = None
+    url_start = url_end = ""
     if any(is_link for *_rest, is_link in columns):
         url = reverse(
             f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change",
             args=(_PK_PLACEHOLDER,),
             current_app=cl.model_admin.admin_site.name,
         )
-        url_pattern = add_preserved_filters(
+        url = add_preserved_filters(
             {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url
         )
+        url_start, url_end = url.split(_PK_PLACEHOLDER, 1)
     rows = []
     for obj in cl.result_list:
         cells = []
         for opening, closing, render, is_link in columns:
-            value = render(obj)
-            text = conditional_escape(value)
+            text = render(obj)
             if is_link:
-                href = escape(url_pattern.replace(_PK_PLACEHOLDER, str(quote(obj.pk))))
+                href = escaped(f"{url_start}{quote(obj.pk)}{url_end}")
                 text = f'<a href="{href}">{text}</a>'
             cells.append(f"{opening}{text}{closing}")
         rows.append(ResultList(None, [mark_safe("".join(cells))]))  # noqa: S308 (escaped above)
     return rows
+
+
+# Media ----------------------------------------------------------------------------------------
+# A change list's media (the admin's scripts, the action form's, the model admin's own) is
+# merged from a dozen lists and rendered through the static files storage on every page: the
+# same few lines for a given model admin.
+
+
+class RenderedMedia:
+    """A ``forms.Media`` rendered once: what the admin's templates read of it (``{{ media }}``,
+    ``{{ media.css }}``, ``{{ media.js }}``)."""
+
+    def __init__(self, media):
+        self.media = media
+        self.css = media["css"].render()
+        self.js = media["js"].render()
+        self.html = media.render()
+
+    def __getitem__(self, name):
+        return {"css": self.css, "js": self.js}[name]
+
+    def __str__(self):
+        return self.html
+
+    def __html__(self):
+        return self.html
+
+    def __add__(self, other):
+        return self.media + other
+
+
+_RENDERED_MEDIA: dict[tuple, RenderedMedia] = {}
+
+
+def use_rendered_media(model_admin, response) -> None:
+    """Replace a change list response's ``media`` by its rendering, made once per model admin
+    (``ModelAdmin.media`` depends on its class and DEBUG; the action form's media is fixed)."""
+    context = getattr(response, "context_data", None)
+    if not context or "media" not in context:
+        return
+    cl = context.get("cl")
+    if cl is None or cl.formset is not None:
+        return
+    key = (type(model_admin), settings.DEBUG, type(context.get("action_form")))
+    rendered = _RENDERED_MEDIA.get(key)
+    if rendered is None:
+        rendered = _RENDERED_MEDIA[key] = RenderedMedia(context["media"])
+    context["media"] = rendered

@@ -1,21 +1,32 @@
 """Small renderings shared by the admin pages: state badges, ages, excerpts. None queries."""
 
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+import unicodedata
 
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+
+from engineering_requests.admin.markup import format_html, format_html_join
 from engineering_requests.enums import RequestState
+
+# (state, language) -> badge: fifty a list page, a dozen different ones.
+_BADGES: dict[tuple[str, str | None], str] = {}
 
 
 def state_badge(state: str) -> str:
-    try:
-        label = RequestState(state).label
-    except ValueError:
-        label = state
-    # The colour comes from the CSS class (engineering_requests/admin.css), not from a query.
-    return format_html('<span class="request-state request-state--{}">{}</span>', state, label)
+    key = (state, get_language())
+    badge = _BADGES.get(key)
+    if badge is None:
+        try:
+            label = RequestState(state).label
+        except ValueError:
+            label = state
+        # The colour comes from the CSS class (engineering_requests/admin.css), not a query.
+        badge = format_html('<span class="request-state request-state--{}">{}</span>', state, label)
+        if len(_BADGES) < 1000:  # the states of the enum, times the languages
+            _BADGES[key] = badge
+    return badge
 
 
 def days_since(moment) -> int | None:
@@ -24,15 +35,30 @@ def days_since(moment) -> int | None:
     return max(0, (timezone.now() - moment).days)
 
 
+# (days, language) -> label: fifty a list page, most of them repeated.
+_AGES: dict[tuple[int, str | None], str] = {}
+
+
 def age_label(moment) -> str:
     days = days_since(moment)
     if days is None:
         return "–"
-    return ngettext("%(days)d jour", "%(days)d jours", days) % {"days": days}
+    key = (days, get_language())
+    label = _AGES.get(key)
+    if label is None:
+        label = ngettext("%(days)d jour", "%(days)d jours", days) % {"days": days}
+        if len(_AGES) < 20_000:  # ten years of days, in a few languages
+            _AGES[key] = label
+    return label
 
 
 def excerpt(text: str, length: int = 160) -> str:
-    return Truncator(" ".join((text or "").split())).chars(length)
+    text = " ".join((text or "").split())
+    if length > 0 and len(text) <= length:
+        # What ``Truncator.chars`` returns when it cuts nothing (it cannot, with at most
+        # ``length`` characters), without its per-character loop.
+        return unicodedata.normalize("NFC", text)
+    return Truncator(text).chars(length)
 
 
 def escalation_grounds(engineering_request) -> list[str]:

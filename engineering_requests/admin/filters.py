@@ -7,8 +7,12 @@ choices (DESIGN §8); these never read the requests table to list choices.
 import datetime
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, Value, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -18,12 +22,79 @@ from programmes.enums import InterventionForm
 from programmes.models import PriorityDomain, Programme
 from territories.models import Departement
 
+# Django's own label for a filter's first choice, from Django's catalogue (a variable, so that
+# it is not extracted into the project's).
+ALL_LABEL = "All"
 
-class _ChoiceFilter(admin.SimpleListFilter):
+
+def _catalogue_query() -> tuple[str, tuple]:
+    """The SQL of the choices' UNION ALL: each row is (list, rank in its list, pk, name)."""
+
+    def ranked(queryset, kind, order):
+        return queryset.order_by().values_list(
+            Value(kind), Window(RowNumber(), order_by=order), "pk", "name"
+        )
+
+    domains = ranked(
+        PriorityDomain.objects.all(),
+        1,
+        [F("parent__position").asc(), F("parent_id").asc(), "position", "name"],
+    )
+    programmes = ranked(Programme.objects.all(), 2, ["position", "name"])
+    return domains.union(programmes, all=True).query.sql_with_params()
+
+
+_CATALOGUE_SQL: dict[str, tuple[str, tuple]] = {}
+
+
+def catalogue_choices(request) -> dict[str, list[tuple[int, str]]]:
+    """The domain and programme filters' choices, ``(pk, name)`` in their lists' order, read
+    in one query per request. The query does not depend on the request: the ORM compiles it
+    once per process (its compilation cost more than its execution)."""
+    cached = getattr(request, "_backoffice_catalogue_choices", None)
+    if cached is not None:
+        return cached
+    if connection.vendor not in _CATALOGUE_SQL:
+        _CATALOGUE_SQL[connection.vendor] = _catalogue_query()
+    sql, params = _CATALOGUE_SQL[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = sorted(cursor.fetchall())
+    cached = {
+        "domains": [(pk, name) for kind, _rank, pk, name in rows if kind == 1],
+        "programmes": [(pk, name) for kind, _rank, pk, name in rows if kind == 2],
+    }
+    request._backoffice_catalogue_choices = cached
+    return cached
+
+
+class ChoiceFilter(admin.SimpleListFilter):
     """A filter on a value among fixed choices; subclasses say how a value filters."""
 
     def lookups(self, request, model_admin):
         return self.options
+
+    def choices(self, changelist):
+        """``SimpleListFilter.choices`` (no facets here), with each choice's query string
+        built from the other parameters encoded once, instead of a copy and an encoding of
+        all of them per choice (``ChangeList.get_query_string``): same strings."""
+        name = self.parameter_name
+        current = self.value()
+        yield {
+            "selected": current is None,
+            "query_string": changelist.get_query_string(remove=[name]),
+            "display": gettext(ALL_LABEL),
+        }
+        others = sorted((k, v) for k, v in changelist.filter_params.items() if k != name)
+        before = urlencode([(k, v) for k, v in others if k < name], doseq=True)
+        after = urlencode([(k, v) for k, v in others if k > name], doseq=True)
+        for lookup, title in self.lookup_choices:
+            own = urlencode([(name, lookup)], doseq=True)
+            yield {
+                "selected": current == str(lookup),
+                "query_string": "?" + "&".join(part for part in (before, own, after) if part),
+                "display": title,
+            }
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -38,7 +109,7 @@ class _ChoiceFilter(admin.SimpleListFilter):
         raise NotImplementedError
 
 
-class StateFilter(_ChoiceFilter):
+class StateFilter(ChoiceFilter):
     title = _("statut")
     parameter_name = "statut"
 
@@ -50,7 +121,7 @@ class StateFilter(_ChoiceFilter):
         return Q(state=value)
 
 
-class DepartementFilter(_ChoiceFilter):
+class DepartementFilter(ChoiceFilter):
     """The user's own départements only (all of them for national staff)."""
 
     title = _("département")
@@ -66,7 +137,8 @@ class DepartementFilter(_ChoiceFilter):
             if len(ids) < 2:
                 return []  # nothing to choose: the filter is not shown
             departements = Departement.objects.filter(pk__in=ids)
-        return [(d.pk, f"{d.code} – {d.name}") for d in departements.order_by("code")]
+        rows = departements.order_by("code").values_list("pk", "code", "name")
+        return [(pk, f"{code} – {name}") for pk, code, name in rows]
 
     def queryset(self, request, queryset):
         # Checked against the number's form only: the queryset is already scoped, so a
@@ -79,16 +151,13 @@ class DepartementFilter(_ChoiceFilter):
         return queryset.filter(departement_id=int(value))
 
 
-class DomainFilter(_ChoiceFilter):
+class DomainFilter(ChoiceFilter):
     title = _("domaine prioritaire")
     parameter_name = "domaine"
     template = "admin/engineering_requests/filter_select.html"
 
     def lookups(self, request, model_admin):
-        domains = PriorityDomain.objects.only("pk", "name", "parent_id").order_by(
-            "parent__position", "parent_id", "position", "name"
-        )
-        return [(d.pk, d.name) for d in domains]
+        return catalogue_choices(request)["domains"]
 
     def condition(self, value):
         # EXISTS rather than a join: no duplicate rows, no DISTINCT.
@@ -102,18 +171,18 @@ class DomainFilter(_ChoiceFilter):
         )
 
 
-class ProgrammeFilter(_ChoiceFilter):
+class ProgrammeFilter(ChoiceFilter):
     title = _("programme")
     parameter_name = "programme"
 
     def lookups(self, request, model_admin):
-        return [(p.pk, p.name) for p in Programme.objects.only("pk", "name")]
+        return catalogue_choices(request)["programmes"]
 
     def condition(self, value):
         return Q(programme_id=value)
 
 
-class InterventionFormFilter(_ChoiceFilter):
+class InterventionFormFilter(ChoiceFilter):
     title = _("forme d'intervention")
     parameter_name = "forme"
     options = InterventionForm.choices
@@ -122,7 +191,7 @@ class InterventionFormFilter(_ChoiceFilter):
         return Q(intervention_form=value)
 
 
-class EscalationGroundFilter(_ChoiceFilter):
+class EscalationGroundFilter(ChoiceFilter):
     title = _("justification de la transmission")
     parameter_name = "motif"
     options = [
@@ -160,7 +229,7 @@ def waiting_for(user) -> Q:
     return condition
 
 
-class WaitingForMeFilter(_ChoiceFilter):
+class WaitingForMeFilter(ChoiceFilter):
     title = _("à traiter")
     parameter_name = "a_traiter"
     options = [("moi", _("En attente de mon action"))]
@@ -183,7 +252,7 @@ AGE_BANDS = [
 ]
 
 
-class AgeFilter(_ChoiceFilter):
+class AgeFilter(ChoiceFilter):
     """Age since submission, as ranges of ``submitted_at`` (indexed with the département)."""
 
     title = _("ancienneté du dépôt")

@@ -12,9 +12,10 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, Value
+from django.db.models import F, OuterRef, Q, Value
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,7 +30,11 @@ from anct_portal.services import AlreadySubmitted, claim_form_token, record_form
 from engineering_requests import permissions, selectors, services
 from engineering_requests.admin import change_page, exports, filters, forms
 from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice_user
-from engineering_requests.admin.changelist import NextPageChangeList
+from engineering_requests.admin.changelist import (
+    NextPageChangeList,
+    page_value,
+    use_rendered_media,
+)
 from engineering_requests.admin.display import age_label, state_badge
 from engineering_requests.admin.inlines import AttachmentInline, MessageInline, TransitionLogInline
 from engineering_requests.admin.transitions import BY_NAME, available_transitions
@@ -120,6 +125,11 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
         # would tell the two apart.
         raise Http404(_("Aucune demande ne correspond à cette adresse."))
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        use_rendered_media(self, response)
+        return response
+
     def get_search_results(self, request, queryset, search_term):
         """Reference, title, collectivité name or INSEE code; never widens ``queryset``.
 
@@ -206,18 +216,11 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         "delegate_name",
     )
     list_display_links = ("reference",)
-    list_select_related = ("collectivity", "departement", "programme", "assigned_delegate")
+    # The delegate is a model (their name follows ``User.get_full_name``); the other related
+    # values are annotations (``list_page_annotations``).
+    list_select_related = ("assigned_delegate",)
     # What the columns read (the checkbox's label is ``str(request)``: reference and title).
-    list_page_fields = (
-        "reference",
-        "title",
-        "state",
-        "submitted_at",
-        "collectivity__name",
-        "departement__code",
-        "programme__name",
-        *DELEGATE_NAME_FIELDS,
-    )
+    list_page_fields = ("reference", "title", "state", "submitted_at", *DELEGATE_NAME_FIELDS)
     list_filter = (
         filters.WaitingForMeFilter,
         filters.StateFilter,
@@ -249,9 +252,29 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return NextPageChangeList
 
+    def list_page_annotations(self):
+        """Read with the page's rows: no model instance for a collectivité, a département or
+        a programme, and the domains' names in the same query on PostgreSQL."""
+        annotations = {
+            "list_collectivity_name": F("collectivity__name"),
+            "list_departement_code": F("departement__code"),
+            "list_programme_name": F("programme__name"),
+        }
+        if connection.vendor == "postgresql":
+            through = EngineeringRequest.domains.through
+            annotations["domain_name_list"] = ArraySubquery(
+                through.objects.filter(engineeringrequest_id=OuterRef("pk"))
+                .order_by("prioritydomain__position", "prioritydomain__name")
+                .values("prioritydomain__name")
+            )
+        return annotations
+
     def annotate_page(self, rows):
         """The domains' names of the page's requests, in one query and without model
-        instances (a prefetch built a hundred domains and as many links per page)."""
+        instances (a prefetch built a hundred domains and as many links per page), where
+        the page's query could not read them."""
+        if connection.vendor == "postgresql":
+            return
         through = EngineeringRequest.domains.through
         names = defaultdict(list)
         pairs = (
@@ -266,11 +289,11 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("collectivité"), ordering="collectivity__name")
     def collectivity_name(self, obj):
-        return obj.collectivity.name
+        return page_value(obj, "list_collectivity_name", lambda: obj.collectivity.name)
 
     @admin.display(description=gettext_lazy("dép."), ordering="departement__code")
     def departement_code(self, obj):
-        return obj.departement.code
+        return page_value(obj, "list_departement_code", lambda: obj.departement.code)
 
     @admin.display(description=gettext_lazy("statut"), ordering="state")
     def state_label(self, obj):
@@ -289,7 +312,10 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("programme"))
     def programme_name(self, obj):
-        return obj.programme.name if obj.programme else "–"
+        name = page_value(
+            obj, "list_programme_name", lambda: obj.programme.name if obj.programme_id else None
+        )
+        return name or "–"
 
     @admin.display(description=gettext_lazy("délégué en charge"))
     def delegate_name(self, obj):
