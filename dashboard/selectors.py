@@ -27,6 +27,8 @@ Drafts are never counted: they are not requests yet.
 import datetime
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -742,21 +744,54 @@ PAGE_CACHE_PREFIX = "dashboard:page:v1"
 logger = logging.getLogger(__name__)
 
 
-def cache_get(key: str):
+# The last page bodies read or written, kept in this process as well (``local=True``): every key
+# holds the versions and the minute its body depends on, so a kept body is never stale; it spares
+# reading ~210 KB (all of France) from Redis and unpickling it on every request. Only immutable
+# values: the figures are reshaped after reading, so they always come as fresh copies.
+LOCAL_ENTRIES = 16
+_local: OrderedDict = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _keep_locally(key: str, value) -> None:
+    with _local_lock:
+        _local[key] = value
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_ENTRIES:
+            _local.popitem(last=False)
+
+
+def clear_local_cache() -> None:
+    with _local_lock:
+        _local.clear()
+
+
+def cache_get(key: str, *, local: bool = False):
     """The cached value, or None when absent or when the cache (Redis) cannot be reached: the
     page is then computed as if nothing were cached."""
+    if local:
+        with _local_lock:
+            if key in _local:
+                _local.move_to_end(key)
+                return _local[key]
     try:
-        return cache.get(key)
+        value = cache.get(key)
     except Exception:  # the backend's own errors (redis.ConnectionError, timeouts…)
         logger.warning("dashboard cache unreachable, computing without it", exc_info=True)
         return None
+    if local and value is not None:
+        _keep_locally(key, value)
+    return value
 
 
-def cache_set(key: str, value) -> None:
+def cache_set(key: str, value, *, local: bool = False) -> None:
     try:
         cache.set(key, value, CACHE_SECONDS)
     except Exception:
         logger.warning("dashboard cache unreachable, result not kept", exc_info=True)
+        return
+    if local:
+        _keep_locally(key, value)
 
 
 def data_version() -> str:

@@ -108,13 +108,13 @@ def _render(request, scope, page: str, *, with_map: bool):
             reference_version=selectors.reference_version(),
             now=now,
         )
-    body = selectors.cache_get(key) if key else None
+    body = selectors.cache_get(key, local=True) if key else None
     if not isinstance(body, RenderedBody):
         context = _context(request, scope, with_map=with_map, now=now, version=version)
         html = get_template(f"dashboard/_{page}_body.html").render(context)
         body = RenderedBody(html=html, form_errors=bool(context["form"].errors))
         if key:
-            selectors.cache_set(key, body)
+            selectors.cache_set(key, body, local=True)
     context = {
         "body": body.html,  # the template's SafeString (pickled as such by the cache)
         "form": {"errors": body.form_errors},  # all base.html reads of the form

@@ -76,6 +76,10 @@ def _empty_cache():
     anct_portal/settings_test.py)."""
     from django.core.cache import cache
 
+    from dashboard.selectors import clear_local_cache
+
     cache.clear()
+    clear_local_cache()
     yield
     cache.clear()
+    clear_local_cache()

@@ -258,3 +258,30 @@ def test_the_body_is_shared_through_redis(client, data, settings):
         keys = list(redis.scan_iter(f"{prefix}:*"))
         if keys:
             redis.delete(*keys)
+
+
+def test_a_body_read_once_is_kept_in_the_process(client, data):
+    """The shared cache (Redis in production) emptied, the process still has the body under
+    the same versioned key; forgetting both renders it again."""
+    from dashboard.selectors import LOCAL_ENTRIES, _local, clear_local_cache
+
+    client.force_login(data.national)
+    first = client.get(KPI)
+    assert rendered(first)
+    cache.clear()
+    kept = client.get(KPI)
+    assert not rendered(kept)
+    assert main_of(kept) == main_of(first)
+    cache.clear()
+    clear_local_cache()
+    assert rendered(client.get(KPI))
+    # A change is still seen at once: the key holds the figures' version.
+    resolve_the_request_in_review(data)
+    changed = client.get(KPI)
+    assert rendered(changed)
+    assert rate_on_page(main_of(changed)) != rate_on_page(main_of(first))
+    # Bounded: sorts make other keys, the oldest go.
+    for sort in ("code", "nom", "taux", "decidees", "locales", "nationales", "deposees"):
+        for order in ("asc", "desc"):
+            assert rendered(client.get(KPI, {"tri": sort, "ordre": order}))
+    assert len(_local) == LOCAL_ENTRIES
