@@ -35,14 +35,6 @@ class NextPagePaginator:
 
 
 class NextPageChangeList(ChangeList):
-    prefetch: tuple = ()
-
-    def get_queryset(self, request, exclude_parameters=None):
-        queryset = super().get_queryset(request, exclude_parameters)
-        if self.prefetch:
-            queryset = queryset.prefetch_related(*self.prefetch)
-        return queryset
-
     def get_results(self, request):
         per_page = self.list_per_page
         if self.page_num < 1:
@@ -89,11 +81,6 @@ class NextPageChangeList(ChangeList):
         self.next_page_url = (
             self.get_query_string({"p": self.page_num + 1}) if self.has_next_page else None
         )
-
-
-def changelist_class(*prefetch):
-    """A ``NextPageChangeList`` that prefetches the given relations for the page shown."""
-    return type("PrefetchingChangeList", (NextPageChangeList,), {"prefetch": tuple(prefetch)})
 
 
 # Rows ---------------------------------------------------------------------------------------
