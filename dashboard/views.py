@@ -98,14 +98,14 @@ def _render(request, scope, page: str, *, with_map: bool):
     rendered on every request."""
     now, version, key = timezone.now(), None, None
     if _cacheable(request.GET, scope):
-        version = selectors.data_version()
+        version, reference_version = selectors.versions()
         key = selectors.page_cache_key(
             scope,
             page=page,
             params=list(request.GET.lists()),
             language=translation.get_language(),
             data_version=version,
-            reference_version=selectors.reference_version(),
+            reference_version=reference_version,
             now=now,
         )
     body = selectors.cache_get(key, local=True) if key else None

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from dashboard import selectors
 from engineering_requests import services
 from engineering_requests.enums import RequestState as S
 from engineering_requests.models import EngineeringRequest
@@ -98,6 +99,24 @@ def test_a_renamed_departement_or_programme_shows_at_once(client, data):
     assert '<th scope="row">Creuse-renommée</th>' in html
     Programme.objects.filter(pk=data.programme.pk).update(name="Programme renommé")
     assert ">Programme renommé</option>" in main_of(client.get(KPI))
+
+
+def test_the_versions_read_in_one_statement_follow_every_change(data):
+    """``versions()`` (one statement on PostgreSQL) moves with a transition and with any code,
+    name, order or parent of the reference rows, and comes back when a change is undone."""
+    data_version, reference = selectors.versions()
+    assert data_version == selectors.data_version()
+    departement = Departement.objects.get(pk=data.a.departement.pk)
+    Departement.objects.filter(pk=departement.pk).update(name="Creuse-renommée")
+    assert selectors.versions()[1] != reference
+    Departement.objects.filter(pk=departement.pk).update(name=departement.name)
+    assert selectors.versions()[1] == reference
+    Programme.objects.filter(pk=data.programme.pk).update(position=99)
+    assert selectors.versions()[1] != reference
+    EngineeringRequest.objects.filter(departement=data.a.departement).update(
+        last_transition_at=timezone.now() + datetime.timedelta(minutes=1)
+    )
+    assert selectors.versions()[0] != data_version
 
 
 def test_each_scope_has_its_own_body(client, data):
