@@ -97,6 +97,11 @@ class _Compiled:
         if self.iterable not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
             raise ValueError(f"unsupported iterable: {self.iterable}")
         select = self.compiler.select
+        # The database's converters, found once (the ORM looks them up for every query).
+        columns = [column[0] for column in select[: self.compiler.col_count]]
+        if self.compiler.has_composite_fields(columns):
+            raise ValueError(f"composite fields are not supported: {sql}")
+        self.converters = self.compiler.get_converters(columns)
         self.decoders = []
         for expression, _sql, _alias in select:
             internal_type = expression.output_field.get_internal_type()
@@ -119,7 +124,8 @@ class _Compiled:
 
     def results(self, rows) -> list:
         """What the queryset gives for these rows of its SQL."""
-        rows = self.compiler.results_iter(results=[rows])
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
         if self.iterable is FlatValuesListIterable:
             return [row[0] for row in rows]
         if self.iterable is ValuesListIterable:
