@@ -7,7 +7,13 @@ Values are escaped as ``{{ }}`` escapes them; our catalogue's literals are not, 
 ``{% translate %}`` leaves them."""
 
 from django import template
-from django.template.defaultfilters import filesizeformat, linebreaks_filter, linebreaksbr
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import (
+    filesizeformat,
+    floatformat,
+    linebreaks_filter,
+    linebreaksbr,
+)
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import conditional_escape, format_html
@@ -166,3 +172,88 @@ def request_documents(attachments, request_pk):
             )
         )
     return mark_safe("".join(parts))  # noqa: S308 - each part built by format_html
+
+
+def _filter_date(value, format_name):
+    """``{{ value|date:format_name }}``: datetimes in local time, as the engine hands them."""
+    return date_filter(timezone.template_localtime(value), format_name)
+
+
+@register.simple_tag
+def request_summary(er, domains):
+    """The "La demande" list of terms (``<dl class="portal-summary">``)."""
+    # Our catalogue's literals: safe as the template's _("…") arguments are.
+    text = {
+        key: mark_safe(gettext(literal))  # noqa: S308
+        for key, literal in (
+            ("carrier", "Collectivité porteuse"),
+            ("description", "Description du projet"),
+            ("need", "Besoin d'ingénierie"),
+            ("kind", "Type d'ingénierie"),
+            ("form", "Forme d'intervention"),
+            ("domains", "Domaines prioritaires"),
+            ("budget", "Budget estimé"),
+            ("start", "Démarrage souhaité"),
+            ("submitted_by", "Déposée par"),
+            ("created_by", "Créée par"),
+            ("submitted_at", "Déposée le"),
+            ("delegate", "Délégué territorial en charge"),
+            ("none_f", "Non renseignée"),
+            ("none_m", "Non renseigné"),
+            ("none_pl", "Non renseignés"),
+        )
+    }
+    intervention = conditional_escape(er.get_intervention_form_display() or text["none_f"])
+    if er.programme:
+        intervention += format_html(" — {}", er.programme.name)
+    if er.contract:
+        intervention += format_html(" — {}", er.contract.name)
+    budget = (
+        format_html("{} €", floatformat(er.estimated_budget, "0g"))
+        if er.estimated_budget is not None
+        else text["none_m"]
+    )
+    author = er.submitted_by
+    rows = [
+        (text["carrier"], format_html("{} — {}", er.collectivity, er.departement)),
+        (text["description"], linebreaksbr(er.description or text["none_f"])),
+        (text["need"], linebreaksbr(er.need or text["none_m"])),
+        (text["kind"], er.get_engineering_kind_display() or text["none_m"]),
+        (text["form"], intervention),
+        (
+            text["domains"],
+            mark_safe(", ".join(conditional_escape(name) for name in domains))  # noqa: S308
+            or text["none_pl"],
+        ),
+        (text["budget"], budget),
+        (text["start"], _filter_date(er.desired_start, "DATE_FORMAT") or text["none_m"]),
+        (
+            text["submitted_by"] if er.submitted_at else text["created_by"],
+            format_html(
+                "{}{}",
+                _person(author),
+                format_html(", {}", author.job_title) if author.job_title else "",
+            ),
+        ),
+    ]
+    lines = [format_html("<dt>{}</dt><dd>{}</dd>", term, value) for term, value in rows]
+    submitted = (
+        format_html(
+            "<dt>{}</dt><dd>{}</dd>",
+            text["submitted_at"],
+            _filter_date(er.submitted_at, "DATE_FORMAT"),
+        )
+        if er.submitted_at
+        else ""
+    )
+    delegate = (
+        format_html("<dt>{}</dt><dd>{}</dd>", text["delegate"], _person(er.assigned_delegate))
+        if er.assigned_delegate
+        else ""
+    )
+    return format_html(
+        '<dl class="portal-summary">\n        {}\n        {}\n        {}\n      </dl>',
+        mark_safe("\n        ".join(lines)),  # noqa: S308 - built by format_html
+        submitted,
+        delegate,
+    )

@@ -3,6 +3,7 @@
 for character, what the template loops they replaced rendered (kept here as the reference)."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.template import engines
@@ -12,8 +13,9 @@ from django.utils import timezone, translation
 from engineering_requests import selectors, services
 from engineering_requests.enums import MessageKind
 from engineering_requests.enums import RequestState as S
-from engineering_requests.models import RequestMessage
+from engineering_requests.models import EngineeringRequest, RequestMessage
 from tests.engineering_requests.factories import AttachmentFactory
+from tests.programmes.factories import PriorityDomainFactory, ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +54,24 @@ OLD_LISTS = """{% load i18n %}{% with er=engineering_request %}<ol>
               <span class="fr-download__detail">{{ attachment.size|filesizeformat }} – {% blocktranslate with author=attachment.uploaded_by.get_full_name date=attachment.created_at|date:"SHORT_DATE_FORMAT" %}déposé par {{ author }} le {{ date }}{% endblocktranslate %}</span></a></p>
           </div>
         {% endfor %}{% endwith %}"""
+
+OLD_SUMMARY = """{% load i18n %}{% with er=engineering_request %}
+      <dl class="portal-summary">
+        <dt>{% translate "Collectivité porteuse" %}</dt><dd>{{ er.collectivity }} — {{ er.departement }}</dd>
+        <dt>{% translate "Description du projet" %}</dt><dd>{{ er.description|default:_("Non renseignée")|linebreaksbr }}</dd>
+        <dt>{% translate "Besoin d'ingénierie" %}</dt><dd>{{ er.need|default:_("Non renseigné")|linebreaksbr }}</dd>
+        <dt>{% translate "Type d'ingénierie" %}</dt><dd>{{ er.get_engineering_kind_display|default:_("Non renseigné") }}</dd>
+        <dt>{% translate "Forme d'intervention" %}</dt><dd>{{ er.get_intervention_form_display|default:_("Non renseignée") }}{% if er.programme %} — {{ er.programme.name }}{% endif %}{% if er.contract %} — {{ er.contract.name }}{% endif %}</dd>
+        <dt>{% translate "Domaines prioritaires" %}</dt><dd>{% for domain in domains %}{{ domain }}{% if not forloop.last %}, {% endif %}{% empty %}{% translate "Non renseignés" %}{% endfor %}</dd>
+        <dt>{% translate "Budget estimé" %}</dt><dd>{% if er.estimated_budget is not None %}{{ er.estimated_budget|floatformat:"0g" }} €{% else %}{% translate "Non renseigné" %}{% endif %}</dd>
+        <dt>{% translate "Démarrage souhaité" %}</dt><dd>{{ er.desired_start|date:"DATE_FORMAT"|default:_("Non renseigné") }}</dd>
+        <dt>{% if er.submitted_at %}{% translate "Déposée par" %}{% else %}{% translate "Créée par" %}{% endif %}</dt><dd>{{ er.submitted_by.get_full_name|default:er.submitted_by.email }}{% if er.submitted_by.job_title %}, {{ er.submitted_by.job_title }}{% endif %}</dd>
+        {% if er.submitted_at %}<dt>{% translate "Déposée le" %}</dt><dd>{{ er.submitted_at|date:"DATE_FORMAT" }}</dd>{% endif %}
+        {% if er.assigned_delegate %}<dt>{% translate "Délégué territorial en charge" %}</dt><dd>{{ er.assigned_delegate.get_full_name|default:er.assigned_delegate.email }}</dd>{% endif %}
+      </dl>{% endwith %}"""
+
+NEW_SUMMARY = """{% load request_page %}{% with er=engineering_request %}
+      {% request_summary er domains %}{% endwith %}"""
 
 NEW_LISTS = """{% load request_page %}{% with er=engineering_request %}<ol>
         {% request_timeline timeline %}
@@ -146,3 +166,61 @@ def test_the_lists_are_written_as_the_template_loops_wrote_them(rich_request, ca
             assert "portal-thread__item--mine" in expected or user == cast.contact
             if user == cast.delegate:  # an internal note with only an internal file
                 assert '<ul class="portal-thread__files">\n                  </ul>' in expected
+
+
+def summaries(cast):
+    """Requests with every field, and with none of the optional ones."""
+    full = cast.request_in(S.LOCAL_SUPPORT)
+    EngineeringRequest.objects.filter(pk=full.pk).update(
+        programme=ProgrammeFactory(name=NASTY),
+        description=f"Deux\nlignes {NASTY}",
+        need=NASTY,
+        estimated_budget=Decimal("1234567.89"),
+        desired_start=datetime.date(2027, 1, 31),
+    )
+    full.domains.set([PriorityDomainFactory(name=NASTY), PriorityDomainFactory()])
+    bare = cast.draft()
+    EngineeringRequest.objects.filter(pk=bare.pk).update(
+        description="",
+        need="",
+        engineering_kind="",
+        intervention_form="",
+        estimated_budget=None,
+        desired_start=None,
+    )
+    bare.domains.clear()
+    zero = cast.request_in(S.SUBMITTED, estimated_budget="0")
+    cast.official.job_title = NASTY
+    cast.official.save()
+    return [full, bare, zero]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_summary_is_written_as_the_template_wrote_it(cast, language):
+    engine = engines["django"]
+    old_template, new_template = engine.from_string(OLD_SUMMARY), engine.from_string(NEW_SUMMARY)
+    written = []
+    with translation.override(language), timezone.override("Europe/Paris"):
+        for request in summaries(cast):
+            old = {
+                "engineering_request": EngineeringRequest.objects.select_related(
+                    "collectivity",
+                    "departement",
+                    "programme",
+                    "contract",
+                    "submitted_by",
+                    "assigned_delegate",
+                ).get(pk=request.pk),
+                "domains": list(request.domains.values_list("name", flat=True)),
+            }
+            er = selectors.request_by_pk(request.pk)
+            lists = selectors.request_page_lists(er, cast.official)
+            new = {"engineering_request": er, "domains": lists.domains}
+            expected = old_template.render(old)
+            assert new_template.render(new) == expected
+            written.append(expected)
+    if language == "fr":  # the cases are in the comparison
+        assert "Non renseignés" in written[1] and "Créée par" in written[1]
+        assert "Budget estimé</dt><dd>1" in written[0] and "568 €" in written[0]
+        assert "&lt;b&gt;gras" in written[0] and "<br>" in written[0]
+        assert "<dd>0 €</dd>" in written[2] and "Déposée le" in written[2]
