@@ -141,18 +141,30 @@ def waiting_first(queryset) -> QuerySet[EngineeringRequest]:
 # check they give what the querysets above give.
 
 
+# What the page shows of a person (``get_full_name`` needs ``deleted_at``): no password hash
+# or other column read for it.
+PAGE_PERSON_FIELDS = ("first_name", "last_name", "email", "job_title", "deleted_at")
+
+
+def _with_person(queryset, relation):
+    own = [field.name for field in queryset.model._meta.concrete_fields]
+    return queryset.select_related(relation).only(
+        *own, *(f"{relation}__{name}" for name in PAGE_PERSON_FIELDS)
+    )
+
+
 def _page_row(p):
     return EngineeringRequest.objects.filter(pk=p.request)
 
 
 def _page_timeline(p):
-    return timeline(EngineeringRequest(pk=p.request))
+    return _with_person(timeline(EngineeringRequest(pk=p.request)), "actor")
 
 
 def _page_messages(staff):
     def build(p):
         queryset = RequestMessage.objects.filter(engineering_request_id=p.request)
-        queryset = queryset.select_related("author")
+        queryset = _with_person(queryset, "author")
         if not staff:
             queryset = queryset.exclude(kind=MessageKind.INTERNAL_NOTE)
         return queryset.order_by("created_at", "pk")
@@ -163,7 +175,7 @@ def _page_messages(staff):
 def _page_attachments(staff):
     def build(p):
         queryset = Attachment.objects.filter(engineering_request_id=p.request)
-        queryset = queryset.select_related("uploaded_by")
+        queryset = _with_person(queryset, "uploaded_by")
         if not staff:
             queryset = queryset.filter(is_internal=False)
         return queryset.order_by("created_at", "pk")
@@ -184,13 +196,15 @@ _PAGE_LISTS = {
 }
 # What the page shows of the request's related rows, each read by its id.
 _PAGE_RELATED = {
-    "collectivity": Prepared(lambda p: Collectivity.objects.filter(pk=p.id)),
-    "departement": Prepared(lambda p: Departement.objects.filter(pk=p.id)),
+    "collectivity": Prepared(
+        lambda p: Collectivity.objects.filter(pk=p.id).only("kind", "code", "name")
+    ),
+    "departement": Prepared(lambda p: Departement.objects.filter(pk=p.id).only("code", "name")),
     "programme": Prepared(lambda p: Programme.objects.filter(pk=p.id).only("name")),
     "contract": Prepared(lambda p: Contract.objects.filter(pk=p.id).only("name")),
     "operator": Prepared(lambda p: Operator.objects.filter(pk=p.id).only("name")),
-    "submitted_by": Prepared(lambda p: User.objects.filter(pk=p.id)),
-    "assigned_delegate": Prepared(lambda p: User.objects.filter(pk=p.id)),
+    "submitted_by": Prepared(lambda p: User.objects.filter(pk=p.id).only(*PAGE_PERSON_FIELDS)),
+    "assigned_delegate": Prepared(lambda p: User.objects.filter(pk=p.id).only(*PAGE_PERSON_FIELDS)),
 }
 
 

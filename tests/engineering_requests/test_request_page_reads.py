@@ -18,6 +18,9 @@ pytestmark = pytest.mark.django_db
 FIELDS = [field.attname for field in EngineeringRequest._meta.concrete_fields]
 
 
+PERSON = ["id", *selectors.PAGE_PERSON_FIELDS]
+
+
 def values(instance, fields=None):
     fields = fields or [field.attname for field in instance._meta.concrete_fields]
     return {name: getattr(instance, name) for name in fields}
@@ -77,23 +80,32 @@ def test_the_lists_are_the_selectors_lists_for_every_role(
         assert len(queries) <= (2 if together else 12)  # (the roles, once per user)
         logs = list(selectors.timeline(busy_request))
         assert [values(log) for log in lists.timeline] == [values(log) for log in logs]
-        assert [values(log.actor) for log in lists.timeline] == [values(log.actor) for log in logs]
+        assert [values(log.actor, PERSON) for log in lists.timeline] == [
+            values(log.actor, PERSON) for log in logs
+        ]
         messages = list(selectors.messages_for(busy_request, user))
         assert [values(m) for m in lists.messages] == [values(m) for m in messages]
-        assert [values(m.author) for m in lists.messages] == [values(m.author) for m in messages]
+        assert [values(m.author, PERSON) for m in lists.messages] == [
+            values(m.author, PERSON) for m in messages
+        ]
         for found, message in zip(lists.messages, messages, strict=True):
             expected = [a.pk for a in message.attachments.all() if a in lists.attachments]
             assert [a.pk for a in found.page_attachments] == expected
         attachments = list(selectors.attachments_for(busy_request, user))
         assert [values(a) for a in lists.attachments] == [values(a) for a in attachments]
-        assert [values(a.uploaded_by) for a in lists.attachments] == [
-            values(a.uploaded_by) for a in attachments
+        assert [values(a.uploaded_by, PERSON) for a in lists.attachments] == [
+            values(a.uploaded_by, PERSON) for a in attachments
         ]
         assert lists.domains == list(busy_request.domains.values_list("name", flat=True))
         assert len(lists.domains) == 2
         with CaptureQueriesContext(connection) as queries:
-            for name in ("collectivity", "departement", "submitted_by", "assigned_delegate"):
-                assert values(getattr(er, name)) == values(getattr(expected_related, name))
+            for name in ("submitted_by", "assigned_delegate"):
+                assert values(getattr(er, name), PERSON) == values(
+                    getattr(expected_related, name), PERSON
+                )
+            for name in ("collectivity", "departement"):
+                assert str(getattr(er, name)) == str(getattr(expected_related, name))
+                assert getattr(er, name).name == getattr(expected_related, name).name
             for name in ("programme", "contract", "operator"):
                 assert getattr(er, name).name == getattr(expected_related, name).name != ""
         assert not queries
