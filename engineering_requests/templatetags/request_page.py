@@ -15,7 +15,7 @@ from django.template.defaultfilters import (
     linebreaksbr,
 )
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -32,13 +32,14 @@ def _local(moment):
     return timezone.localtime(moment) if timezone.is_aware(moment) else moment
 
 
-def _time(moment) -> str:
-    """``<time datetime="{{ x|date:'c' }}">{{ x|date:"DATETIME_FORMAT" }}</time>``"""
+def _time(moment, datetime_format=None) -> str:
+    """``<time datetime="{{ x|date:'c' }}">{{ x|date:"DATETIME_FORMAT" }}</time>``
+    (``datetime_format``: the DATETIME_FORMAT of the language, looked up once a list)."""
     local = _local(moment)
     return format_html(
         '<time datetime="{}">{}</time>',
-        formats.date_format(local, "c"),
-        formats.date_format(local, "DATETIME_FORMAT"),
+        local.isoformat(),  # the date filter's "c"
+        dateformat.format(local, datetime_format or formats.get_format("DATETIME_FORMAT")),
     )
 
 
@@ -58,9 +59,21 @@ def _attachment_url(request_pk):
 
 
 @register.simple_tag
-def request_timeline(timeline):
-    """The history's entries after "Brouillon créé": ``{"log", "comment"}`` dicts."""
-    parts = []
+def request_timeline(er, timeline):
+    """The history: "Brouillon créé", then the ``{"log", "comment"}`` entries."""
+    datetime_format = formats.get_format("DATETIME_FORMAT")
+    parts = [
+        format_html(
+            '<li class="portal-timeline__item">\n'
+            '          <p class="portal-timeline__date">{}</p>\n'
+            '          <p class="portal-timeline__title">{}</p>\n'
+            '          <p class="portal-timeline__who">{}</p>\n'
+            "        </li>\n        ",
+            _time(er.created_at, datetime_format),
+            mark_safe(gettext("Brouillon créé")),  # noqa: S308 - our catalogue, as {% translate %}
+            _person(er.submitted_by),
+        )
+    ]
     for entry in timeline:
         log = entry["log"]
         actor = log.actor
@@ -73,7 +86,7 @@ def request_timeline(timeline):
                 '            <p class="portal-timeline__who">{}{}</p>\n'
                 "            {}\n"
                 "          </li>\n        ",
-                _time(log.created_at),
+                _time(log.created_at, datetime_format),
                 log.get_transition_display(),
                 _person(actor),
                 format_html(", {}", actor.job_title) if actor.job_title else "",
@@ -89,6 +102,7 @@ def request_timeline(timeline):
 def request_thread(thread, request_pk, user_pk):
     """The messages' list items."""
     url = _attachment_url(request_pk)
+    datetime_format = formats.get_format("DATETIME_FORMAT")
     badge = mark_safe(  # noqa: S308 - our catalogue's literal, as {% translate %}
         '<span class="fr-badge fr-badge--sm fr-badge--green-emeraude fr-badge--no-icon fr-ml-1w">'
         + gettext("Point d'avancement")
@@ -138,7 +152,7 @@ def request_thread(thread, request_pk, user_pk):
                 message.pk,
                 _person(author),
                 format_html(", {}", author.job_title) if author.job_title else "",
-                _time(message.created_at),
+                _time(message.created_at, datetime_format),
                 badge if progress else "",
                 linebreaks_filter(message.body),
                 mark_safe(files_html),  # noqa: S308 - built by format_html above

@@ -22,6 +22,11 @@ pytestmark = pytest.mark.django_db
 NASTY = "Guillemets \" apostrophe ' <b>gras</b> & « esperluette »"
 
 OLD_LISTS = """{% load i18n %}{% with er=engineering_request %}<ol>
+        <li class="portal-timeline__item">
+          <p class="portal-timeline__date"><time datetime="{{ er.created_at|date:'c' }}">{{ er.created_at|date:"DATETIME_FORMAT" }}</time></p>
+          <p class="portal-timeline__title">{% translate "Brouillon créé" %}</p>
+          <p class="portal-timeline__who">{{ er.submitted_by.get_full_name|default:er.submitted_by.email }}</p>
+        </li>
         {% for entry in timeline %}
           <li class="portal-timeline__item">
             <p class="portal-timeline__date"><time datetime="{{ entry.log.created_at|date:'c' }}">{{ entry.log.created_at|date:"DATETIME_FORMAT" }}</time></p>
@@ -74,7 +79,7 @@ NEW_SUMMARY = """{% load request_page %}{% with er=engineering_request %}
       {% request_summary er domains %}{% endwith %}"""
 
 NEW_LISTS = """{% load request_page %}{% with er=engineering_request %}<ol>
-        {% request_timeline timeline %}
+        {% request_timeline er timeline %}
       </ol>
           <ol class="portal-thread">
             {% request_thread thread er.pk user.pk %}
@@ -143,7 +148,9 @@ def contexts(request, cast):
             "attachments": lists.attachments,
         }
         old = {
-            "engineering_request": request,
+            "engineering_request": EngineeringRequest.objects.select_related("submitted_by").get(
+                pk=request.pk
+            ),
             "user": user,
             "timeline": _timeline(selectors.timeline(request), staff),
             "thread": list(selectors.messages_for(request, user)),
