@@ -8,6 +8,7 @@ lets crispy render it. ``tests/crispy_dsfr/test_fast.py`` compares both, errors 
 """
 
 from crispy_forms.layout import Layout
+from crispy_forms.utils import flatatt
 from django import forms
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -33,7 +34,7 @@ def _supported(form, helper) -> bool:
         return False
     if not helper.form_show_errors or not helper.form_show_labels or helper.inputs:
         return False
-    if getattr(helper, "render_unmentioned_fields", False):
+    if getattr(helper, "render_unmentioned_fields", False) or helper.form_group_wrapper_class:
         return False
     named = set()
     for item in layout.fields:
@@ -190,8 +191,16 @@ def render_form(form: forms.Form, csrf_token) -> SafeString | None:
         if csrf_token and csrf_token != "NOTPROVIDED"  # noqa: S105 - Django's marker
         else ""
     )
+    # The form's attributes as FormHelper.get_attributes gives them (without its other keys).
+    attrs = dict(helper.attrs) if helper.attrs else {}
+    if helper.form_action:
+        attrs["action"] = helper.form_action.strip()
+    if helper.form_id:
+        attrs["id"] = helper.form_id.strip()
+    if helper.form_class:
+        attrs["class"] = helper.form_class.strip()
     return mark_safe(  # noqa: S308 - every part is escaped above or a widget's rendering
-        f'<form{helper.get_attributes()["flat_attrs"]} method="post"{enctype} novalidate>\n'
+        f'<form{flatatt(attrs)} method="post"{enctype} novalidate>\n'
         f"  {csrf}\n"
         f"  {_errors(form)}\n\n"
         f"  {''.join(parts)}\n\n"

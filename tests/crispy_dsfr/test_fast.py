@@ -44,6 +44,7 @@ class NastyForm(forms.Form):
             ),
             action="/envoi/?a=1&b=2",
             form_id="nasty-form",
+            form_class="fr-mt-2w <classe>",
             data_single_submit="",
         )
 
@@ -144,7 +145,15 @@ def test_other_layouts_are_left_to_crispy():
             super().__init__(*args, **kwargs)
             self.helper = dsfr_helper("name")
 
-    for form_class in (WithLink, WithSelect, Unmentioned):
+    class Wrapped(forms.Form):
+        name = forms.CharField()
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.helper = dsfr_helper("name", form_class="une-classe")
+            self.helper.form_group_wrapper_class = "autre"
+
+    for form_class in (WithLink, WithSelect, Unmentioned, Wrapped):
         form = form_class()
         assert render_form(form, "t") is None
         old, new = both(form)
