@@ -2,9 +2,11 @@
 and the interlocuteur unique's list.
 
 Views are thin: requests come from ``selectors.visible_to`` (another collectivité's request is a
-404), every write goes through ``services`` and each of their errors becomes a French message
-(``PermissionDenied`` stays a 403). Every form carries a one-time token
-(``anct_portal.services.claim_form_token``) so that a double click does the work once.
+404; the request page reads its row by id and asks ``permissions.can_view``, the single-request
+mirror that tests keep equal to it), every write goes through ``services`` and each of their
+errors becomes a French message (``PermissionDenied`` stays a 403). Every form carries a
+one-time token (``anct_portal.services.claim_form_token``) so that a double click does the work
+once.
 """
 
 import logging
