@@ -6,6 +6,8 @@ filter, a translation or a ``{% url %}`` per line), most of the page once its re
 Values are escaped as ``{{ }}`` escapes them; our catalogue's literals are not, as
 ``{% translate %}`` leaves them."""
 
+import functools
+
 from django import template
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import (
@@ -18,7 +20,7 @@ from django.urls import reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from engineering_requests.enums import MessageKind
 
@@ -193,30 +195,35 @@ def _filter_date(value, format_name):
     return date_filter(timezone.template_localtime(value), format_name)
 
 
+@functools.lru_cache(maxsize=8)
+def _summary_texts(language) -> dict:
+    """The summary's terms in ``language``, translated once per process and language. Our
+    catalogue's literals: safe as the template's ``_("…")`` arguments are."""
+    # Literal calls, for makemessages.
+    texts = {
+        "carrier": gettext("Collectivité porteuse"),
+        "description": gettext("Description du projet"),
+        "need": gettext("Besoin d'ingénierie"),
+        "kind": gettext("Type d'ingénierie"),
+        "form": gettext("Forme d'intervention"),
+        "domains": gettext("Domaines prioritaires"),
+        "budget": gettext("Budget estimé"),
+        "start": gettext("Démarrage souhaité"),
+        "submitted_by": gettext("Déposée par"),
+        "created_by": gettext("Créée par"),
+        "submitted_at": gettext("Déposée le"),
+        "delegate": gettext("Délégué territorial en charge"),
+        "none_f": gettext("Non renseignée"),
+        "none_m": gettext("Non renseigné"),
+        "none_pl": gettext("Non renseignés"),
+    }
+    return {key: mark_safe(value) for key, value in texts.items()}  # noqa: S308
+
+
 @register.simple_tag
 def request_summary(er, domains):
     """The "La demande" list of terms (``<dl class="portal-summary">``)."""
-    # Our catalogue's literals: safe as the template's _("…") arguments are.
-    text = {
-        key: mark_safe(gettext(literal))  # noqa: S308
-        for key, literal in (
-            ("carrier", "Collectivité porteuse"),
-            ("description", "Description du projet"),
-            ("need", "Besoin d'ingénierie"),
-            ("kind", "Type d'ingénierie"),
-            ("form", "Forme d'intervention"),
-            ("domains", "Domaines prioritaires"),
-            ("budget", "Budget estimé"),
-            ("start", "Démarrage souhaité"),
-            ("submitted_by", "Déposée par"),
-            ("created_by", "Créée par"),
-            ("submitted_at", "Déposée le"),
-            ("delegate", "Délégué territorial en charge"),
-            ("none_f", "Non renseignée"),
-            ("none_m", "Non renseigné"),
-            ("none_pl", "Non renseignés"),
-        )
-    }
+    text = _summary_texts(get_language())
     intervention = conditional_escape(er.get_intervention_form_display() or text["none_f"])
     if er.programme:
         intervention += format_html(" — {}", er.programme.name)
