@@ -133,3 +133,37 @@ def test_a_placeholder_the_orm_would_change_is_refused():
     unused = prepared.Prepared(lambda p: (p.unused, TransitionLog.objects.filter(id=3))[1])
     with pytest.raises(ValueError):
         unused.compiled()
+
+
+def test_prepared_tuples_and_columns_json_cannot_carry(busy_request):
+    """``values_list`` tuples, and a column type the JSON path does not decode (read apart)."""
+    from django.db.models import FloatField, Value
+
+    from engineering_requests.models import TransitionLog
+
+    tuples = prepared.Prepared(
+        lambda p: (
+            TransitionLog.objects.filter(engineering_request_id=p.request)
+            .order_by("pk")
+            .values_list("pk", "transition", "created_at")
+        )
+    )
+    floats = prepared.Prepared(
+        lambda p: (
+            TransitionLog.objects.filter(engineering_request_id=p.request)
+            .order_by("pk")
+            .values_list(Value(1.5, output_field=FloatField()), flat=True)
+        )
+    )
+    expected = list(
+        TransitionLog.objects.filter(engineering_request=busy_request)
+        .order_by("pk")
+        .values_list("pk", "transition", "created_at")
+    )
+    assert tuples.run(request=busy_request.pk) == expected
+    assert not floats.compiled().jsonable
+    with CaptureQueriesContext(connection) as queries:
+        found = prepared.run_together(
+            [(tuples, {"request": busy_request.pk}), (floats, {"request": busy_request.pk})]
+        )
+    assert found == [expected, [1.5] * len(expected)] and len(queries) == 2
