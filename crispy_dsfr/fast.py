@@ -193,8 +193,9 @@ def render_form(form: forms.Form, csrf_token) -> SafeString | None:
     )
     # The form's attributes as FormHelper.get_attributes gives them (without its other keys).
     attrs = dict(helper.attrs) if helper.attrs else {}
-    if helper.form_action:
-        attrs["action"] = helper.form_action.strip()
+    action = helper.form_action  # (crispy tries it as a URL name each time it is read)
+    if action:
+        attrs["action"] = action.strip()
     if helper.form_id:
         attrs["id"] = helper.form_id.strip()
     if helper.form_class:
