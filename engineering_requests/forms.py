@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from anct_portal.services import is_valid_token, new_form_token
 from crispy_dsfr.helper import dsfr_helper
 from crispy_dsfr.layout import Actions, Button, LinkButton, Section
+from engineering_requests.admin.rendering import FAST_RENDERER
 from engineering_requests.enums import EngineeringKind, RequestState
 from engineering_requests.services import MAX_BUDGET, REASON_MAX_LENGTH, TEXT_LIMITS
 from engineering_requests.uploads import ALLOWED_EXTENSIONS
@@ -509,6 +510,10 @@ def add_service_errors(form, error) -> None:
 
 
 class ProvideInfoForm(TokenFormMixin, StateGuardMixin, forms.Form):
+    # The request page's forms: their widgets written in Python, as the stock templates
+    # render them (tests/engineering_requests/admin/test_rendering.py compares).
+    default_renderer = FAST_RENDERER
+
     message = forms.CharField(
         label=_("Votre réponse"),
         help_text=_(
@@ -551,6 +556,8 @@ class ProvideInfoForm(TokenFormMixin, StateGuardMixin, forms.Form):
 
 
 class MessageForm(TokenFormMixin, forms.Form):
+    default_renderer = FAST_RENDERER
+
     body = forms.CharField(
         label=_("Votre message"),
         max_length=REASON_MAX_LENGTH,
@@ -613,6 +620,8 @@ class WithdrawForm(TokenFormMixin, StateGuardMixin, forms.Form):
 
 
 class ProgressNoteForm(TokenFormMixin, forms.Form):
+    default_renderer = FAST_RENDERER
+
     body = forms.CharField(
         label=_("Point d'avancement"),
         help_text=_(

@@ -2,9 +2,11 @@
 and the interlocuteur unique's list.
 
 Views are thin: requests come from ``selectors.visible_to`` (another collectivité's request is a
-404), every write goes through ``services`` and each of their errors becomes a French message
-(``PermissionDenied`` stays a 403). Every form carries a one-time token
-(``anct_portal.services.claim_form_token``) so that a double click does the work once.
+404; the request page reads its row by id and asks ``permissions.can_view``, the single-request
+mirror that tests keep equal to it), every write goes through ``services`` and each of their
+errors becomes a French message (``PermissionDenied`` stays a 403). Every form carries a
+one-time token (``anct_portal.services.claim_form_token``) so that a double click does the work
+once.
 """
 
 import logging
@@ -424,9 +426,9 @@ def request_confirmation(request, pk):
 # The request page ----------------------------------------------------------------------------
 
 
-def _timeline(engineering_request, user, is_staff):
+def _timeline(logs, is_staff):
     entries = []
-    for log in selectors.timeline(engineering_request):
+    for log in logs:
         hidden = log.transition in STAFF_ONLY_COMMENTS and not is_staff
         entries.append({"log": log, "comment": "" if hidden else log.comment})
     return entries
@@ -437,6 +439,8 @@ def _detail_context(request, engineering_request, *, bound=None, initial=None):
     bound = bound or {}
     initial = initial or {}
     er = engineering_request
+    # The lists, and the related rows the page shows, in one query.
+    lists = selectors.request_page_lists(er, user)
     is_official = permissions.is_member_official(er, user)
     is_staff = permissions.is_staff_for(er, user)
     is_contact = permissions.is_local_contact(er, user)
@@ -456,12 +460,11 @@ def _detail_context(request, engineering_request, *, bound=None, initial=None):
             return bound[name]
         return form_class(engineering_request=er, initial=initial.get(name))
 
-    timeline = _timeline(er, user, is_staff)
+    timeline = _timeline(lists.timeline, is_staff)
     question = next(
         (e["log"] for e in reversed(timeline) if e["log"].transition == Transition.REQUEST_INFO),
         None,
     )
-    thread = list(selectors.messages_for(er, user))
     return {
         "engineering_request": er,
         "can": can,
@@ -469,10 +472,9 @@ def _detail_context(request, engineering_request, *, bound=None, initial=None):
         "is_contact": is_contact,
         "timeline": timeline,
         "question": question,
-        "thread": thread,
-        "attachments": list(selectors.attachments_for(er, user)),
-        # Names only: building the domain objects cost more than the query.
-        "domains": list(er.domains.values_list("name", flat=True)),
+        "thread": lists.messages,
+        "attachments": lists.attachments,
+        "domains": lists.domains,
         "provide_info_form": form("provide_info", ProvideInfoForm),
         "message_form": form("message", MessageForm),
         "progress_note_form": form("progress_note", ProgressNoteForm),
@@ -500,7 +502,12 @@ def _render_detail(request, engineering_request, *, bound=None, initial=None, st
 @login_required
 @require_GET
 def request_detail(request, pk):
-    engineering_request = _visible_or_404(request, pk, _detail_queryset(request.user))
+    # The request's row alone, then ``can_view``: the single-request mirror of
+    # ``selectors.visible_to`` (tests/engineering_requests/test_visibility.py checks they
+    # agree), without building and compiling that queryset on every page.
+    engineering_request = selectors.request_by_pk(pk)
+    if engineering_request is None or not permissions.can_view(engineering_request, request.user):
+        raise Http404("No EngineeringRequest matches the given query.")  # get_object_or_404's
     initial = {}
     kept = take_kept_post(request, request.path)
     if kept is not None:

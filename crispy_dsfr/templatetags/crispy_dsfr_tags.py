@@ -97,3 +97,17 @@ def dsfr_files_dropped(field) -> bool:
 @register.filter
 def dsfr_error_count(form) -> int:
     return sum(len(errors) for errors in form.errors.values())
+
+
+@register.simple_tag(takes_context=True)
+def dsfr_form(context, form):
+    """``{% crispy form %}``, written in Python for the simple forms ``crispy_dsfr.fast``
+    knows (the same markup), by crispy for the others."""
+    from crispy_forms.utils import render_crispy_form
+
+    from crispy_dsfr.fast import render_form
+
+    html = render_form(form, context.get("csrf_token"))
+    if html is None:
+        html = render_crispy_form(form, context=context.flatten())
+    return html

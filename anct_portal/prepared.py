@@ -1,0 +1,211 @@
+"""Querysets compiled by the ORM once per process, then run with other values (issue 10, speed).
+
+Building a queryset (filters, ``select_related``) and compiling it to SQL costs 0.3–1 ms of
+Python per query, often more than PostgreSQL takes to answer. A page whose queries always
+have the same shape and only their values change can compile each once: ``Prepared`` builds
+the queryset with placeholder values (distinct negative integers, never a real id), keeps
+Django's SQL and the compiler, and at each run passes the real values in their places. Rows
+become what the queryset would give: model instances with their ``select_related`` objects
+(as ``ModelIterable`` builds them, the database's converters applied), or ``values_list``
+tuples.
+
+``run_together`` reads several of them in one round trip on PostgreSQL (each one's SQL as a
+``json_agg`` column of a single ``SELECT``), one query each elsewhere.
+"""
+
+import itertools
+import json
+from decimal import Decimal
+
+from django.db import connections, router
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
+from django.utils.dateparse import parse_date, parse_datetime
+
+_SENTINEL_BASE = -1_987_000_000
+
+
+class _Placeholders:
+    """``p.name`` is a distinct placeholder integer per name, in the order first asked."""
+
+    def __init__(self):
+        self.names: dict[int, str] = {}
+        self._numbers = itertools.count(_SENTINEL_BASE, -1)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = next(self._numbers)
+        self.names[value] = name
+        return value
+
+
+# How a column of each field type comes back in JSON, as the database driver would give it
+# (the compiler's converters then run on it as on a driver's value).
+_IDENTITY = (
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+    "ForeignKey",
+    "OneToOneField",
+    "CharField",
+    "TextField",
+    "SlugField",
+    "EmailField",
+    "URLField",
+    "FileField",
+    "BooleanField",
+)
+_FROM_JSON = {
+    **dict.fromkeys(_IDENTITY),
+    "DateTimeField": parse_datetime,
+    "DateField": parse_date,
+    "DecimalField": Decimal,
+}
+
+
+def _positional(pairs):
+    return [value for _key, value in pairs]
+
+
+class _Compiled:
+    def __init__(self, queryset, placeholders: _Placeholders):
+        self.alias = queryset.db
+        self.compiler = queryset.query.get_compiler(using=self.alias)
+        sql, params = self.compiler.as_sql()
+        self.sql = sql
+        self.params = list(params)
+        self.slots = [
+            (index, placeholders.names[value])
+            for index, value in enumerate(self.params)
+            if isinstance(value, int) and value in placeholders.names
+        ]
+        if {name for _index, name in self.slots} != set(placeholders.names.values()):
+            # A value the ORM transformed (or a placeholder not used): it cannot be replaced.
+            raise ValueError(f"placeholders not found as parameters in: {sql}")
+        self.iterable = queryset._iterable_class
+        if self.iterable not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
+            raise ValueError(f"unsupported iterable: {self.iterable}")
+        select = self.compiler.select
+        # The database's converters, found once (the ORM looks them up for every query).
+        columns = [column[0] for column in select[: self.compiler.col_count]]
+        if self.compiler.has_composite_fields(columns):
+            raise ValueError(f"composite fields are not supported: {sql}")
+        self.converters = self.compiler.get_converters(columns)
+        self.decoders = []
+        for expression, _sql, _alias in select:
+            internal_type = expression.output_field.get_internal_type()
+            self.decoders.append(_FROM_JSON.get(internal_type, KeyError))
+        self.jsonable = KeyError not in self.decoders
+        if self.iterable is ModelIterable:
+            klass_info = self.compiler.klass_info
+            self.model = klass_info["model"]
+            fields = klass_info["select_fields"]
+            self.start, self.end = fields[0], fields[-1] + 1
+            self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+            self.populators = get_related_populators(klass_info, select, self.alias)
+            self.annotations = tuple((self.compiler.annotation_col_map or {}).items())
+
+    def bind(self, values: dict) -> list:
+        params = list(self.params)
+        for index, name in self.slots:
+            params[index] = values[name]
+        return params
+
+    def results(self, rows) -> list:
+        """What the queryset gives for these rows of its SQL."""
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        if self.iterable is FlatValuesListIterable:
+            return [row[0] for row in rows]
+        if self.iterable is ValuesListIterable:
+            return [tuple(row) for row in rows]
+        instances = []
+        for row in rows:
+            obj = self.model.from_db(self.alias, self.init_list, row[self.start : self.end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            instances.append(obj)
+        return instances
+
+    def from_json(self, text) -> list:
+        rows = json.loads(text, parse_float=Decimal, object_pairs_hook=_positional) if text else []
+        decoders = self.decoders
+        return self.results(
+            [
+                [
+                    value if decode is None or value is None else decode(value)
+                    for value, decode in zip(row, decoders, strict=True)
+                ]
+                for row in rows
+            ]
+        )
+
+
+class Prepared:
+    """``build(p)`` returns a queryset using ``p.<name>`` placeholders for its integer values
+    (ids); ``run(name=value, …)`` gives what ``list(queryset)`` would with those values.
+
+    Only integers can be placeholders (they reach the SQL unchanged); ``None`` may be passed
+    for one (``= NULL`` then matches nothing, like a missing row)."""
+
+    def __init__(self, build):
+        self.build = build
+        self._compiled: dict[str, _Compiled] = {}
+
+    def compiled(self, alias=None) -> _Compiled:
+        if alias is None:
+            alias = router.db_for_read(self._model())
+        found = self._compiled.get(alias)
+        if found is None:
+            placeholders = _Placeholders()
+            found = _Compiled(self.build(placeholders).using(alias), placeholders)
+            self._compiled[alias] = found
+        return found
+
+    def _model(self):
+        model = getattr(self, "_model_cache", None)
+        if model is None:
+            model = self._model_cache = self.build(_Placeholders()).model
+        return model
+
+    def run(self, **values) -> list:
+        compiled = self.compiled()
+        with connections[compiled.alias].cursor() as cursor:
+            cursor.execute(compiled.sql, compiled.bind(values))
+            rows = cursor.fetchall()
+        return compiled.results(rows)
+
+
+def run_together(runs) -> list[list]:
+    """``[prepared.run(**values) for prepared, values in runs]`` in one query on PostgreSQL."""
+    compiled = [prepared.compiled() for prepared, _values in runs]
+    aliases = {item.alias for item in compiled}
+    if (
+        len(runs) < 2
+        or len(aliases) != 1
+        or connections[compiled[0].alias].vendor != "postgresql"
+        or not all(item.jsonable for item in compiled)
+    ):
+        return [prepared.run(**values) for prepared, values in runs]
+    columns, params = [], []
+    for position, (item, (_prepared, values)) in enumerate(zip(compiled, runs, strict=True)):
+        # Django's SQL for each queryset, its values passed as parameters.
+        columns.append(f"(SELECT json_agg(q{position})::text FROM ({item.sql}) q{position})")  # noqa: S608
+        params.extend(item.bind(values))
+    with connections[compiled[0].alias].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(columns), params)
+        texts = cursor.fetchone()
+    return [item.from_json(text) for item, text in zip(compiled, texts, strict=True)]
