@@ -416,7 +416,6 @@ def create_draft(*, user, collectivity, **fields) -> EngineeringRequest:
     return engineering_request
 
 
-@transaction.atomic
 def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
     """``create_draft`` then ``submit_request``, for a request submitted as soon as it is
     written (the form's "Déposer" on a new request): the same checks in the same order, the same
@@ -427,6 +426,9 @@ def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
     Raises ``ValidationError`` and writes nothing when a field is invalid or when the request
     is incomplete: the caller may then save it as a draft with ``create_draft``.
     """
+    # Every check and read comes before the first write, and nothing raises after it but a
+    # database error: so the writes need no savepoint of their own inside the caller's
+    # transaction (two statements less), and a refusal leaves that transaction usable.
     engineering_request, domains = _new_request(user=user, collectivity=collectivity, fields=fields)
     if not permissions.in_scope(engineering_request, user):
         raise PermissionDenied(_("Vous n'avez pas accès à cette demande."))
@@ -437,22 +439,23 @@ def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
     # Read before the reference is taken: from there on, other submissions wait for the commit
     # (the year's counter row is locked), so only writes follow.
     recipients = recipients_of(RequestEvent.SUBMITTED, engineering_request)
-    source = engineering_request.state
-    engineering_request.reference = _next_reference(timezone.localdate().year)
-    engineering_request.submit()
-    now = timezone.now()
-    engineering_request.last_transition_at = now
-    _insert_new(engineering_request, domains, user)
-    return _record_transition(
-        engineering_request,
-        user=user,
-        transition=Transition.SUBMIT,
-        source=source,
-        comment="",
-        event=RequestEvent.SUBMITTED,
-        now=now,
-        recipients=recipients,
-    )
+    with transaction.atomic(savepoint=False):
+        source = engineering_request.state
+        engineering_request.reference = _next_reference(timezone.localdate().year)
+        engineering_request.submit()
+        now = timezone.now()
+        engineering_request.last_transition_at = now
+        _insert_new(engineering_request, domains, user)
+        return _record_transition(
+            engineering_request,
+            user=user,
+            transition=Transition.SUBMIT,
+            source=source,
+            comment="",
+            event=RequestEvent.SUBMITTED,
+            now=now,
+            recipients=recipients,
+        )
 
 
 @transaction.atomic

@@ -207,13 +207,14 @@ def _save_request(request, form, *, claim=True):
     submit_error = None
     try:
         with transaction.atomic():
-            submission = (
-                claim_form_token(user=user, token=form.cleaned_data["form_token"])
-                if claim
-                else None
-            )
+            token = form.cleaned_data["form_token"] if claim else None
             submit = form.action() == RequestForm.SUBMIT
             files = form.cleaned_data["attachments"]
+            # Without files every write stays in this transaction: the token is claimed last,
+            # with the result, in one statement (a second POST of the form rolls back there).
+            # Files are stored outside it: the token is claimed before anything is done.
+            claim_first = token is not None and bool(files)
+            submission = claim_form_token(user=user, token=token) if claim_first else None
             if engineering_request is None and submit and not files:
                 # A new request submitted at once: written as submitted in one step.
                 fields = {"user": user, "collectivity": form.chosen_collectivity()}
@@ -250,6 +251,8 @@ def _save_request(request, form, *, claim=True):
             )
             if submission is not None:
                 record_form_result(submission, url=done_url, object_id=draft.pk)
+            elif token is not None:
+                claim_form_token(user=user, token=token, url=done_url, object_id=draft.pk)
     except AlreadySubmitted as exc:
         return _request_form_sent_again(request, form, exc.submission)
     except ValidationError as exc:
