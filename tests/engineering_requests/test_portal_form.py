@@ -348,9 +348,9 @@ def test_a_submission_runs_the_same_queries_however_many_requests_exist(
 
 
 # Session, user, roles; the collectivités and domains of the form; the delegates; BEGIN, the
-# reference, the request, its domain, the log row, the outbox rows, the token with its result,
-# COMMIT.
-SUBMISSION_QUERIES = 14
+# request's id, its domain, the log row; the reference, the request, the outbox rows, the token
+# with its result, COMMIT.
+SUBMISSION_QUERIES = 15
 
 
 def test_a_submission_takes_a_fixed_number_of_queries_whatever_the_number_of_recipients(
