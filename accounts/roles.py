@@ -114,9 +114,22 @@ def national_staff_users():
     return User.objects.filter(is_active=True, groups__name=NATIONAL_STAFF_GROUP)
 
 
-def delegates_of(departement_id):
+@functools.cache
+def _delegates_query():
     from accounts.models import User
+    from anct_portal.compiled import CompiledQuery
 
     # A join rather than EXISTS: one assignment per (user, département) (a unique constraint),
-    # so no duplicates, and a third less Python to build the query.
-    return User.objects.filter(is_active=True, delegate_assignments__departement_id=departement_id)
+    # so no duplicates. Compiled once per process: every submission asks (the ORM spent 0.35 ms
+    # of CPU building it, for a 0.05 ms query).
+    return CompiledQuery(
+        User,
+        lambda departement: User.objects.filter(
+            is_active=True, delegate_assignments__departement_id=departement
+        ),
+    )
+
+
+def delegates_of(departement_id) -> list:
+    """The active delegates of a département (a list of users, in the users' order)."""
+    return _delegates_query().fetch(departement=departement_id)

@@ -29,10 +29,16 @@ def is_valid_token(token) -> bool:
     return isinstance(token, str) and bool(TOKEN_PATTERN.match(token))
 
 
-def claim_form_token(*, user, token: str) -> FormSubmission:
+def claim_form_token(*, user, token: str, url: str = "", object_id=None) -> FormSubmission:
     """Claim ``token`` for this POST, inside the caller's transaction (``atomic`` required, so
     that a failed action releases the token). Raises ``AlreadySubmitted`` when a previous POST
     of the same form has committed.
+
+    Claimed first, the token stops a second POST before it does anything, and the caller records
+    the result later (``record_form_result``). A caller whose writes all stay in the database
+    (no file stored) may instead claim it last, with the result (``url``, ``object_id``): one
+    statement instead of two. A second POST then does its work, waits on the token for the
+    first transaction, and raises here: its transaction rolls everything back.
 
     One statement, no savepoint: ``INSERT … ON CONFLICT (token) DO NOTHING RETURNING id``. The
     unique index makes a concurrent POST of the same token wait for the first transaction; if
@@ -44,13 +50,16 @@ def claim_form_token(*, user, token: str) -> FormSubmission:
         raise RuntimeError("claim_form_token must run inside the caller's transaction")
     now = timezone.now()
     expired = now - KEEP_FOR
-    submission = FormSubmission(token=token, user=user, created_at=now)
+    url = url[:300]
+    submission = FormSubmission(
+        token=token, user=user, created_at=now, result_url=url, object_id=object_id
+    )
     table = connection.ops.quote_name(FormSubmission._meta.db_table)
     insert = (
         f"INSERT INTO {table} (token, user_id, object_id, result_url, created_at) "  # noqa: S608 - table name
-        "VALUES (%s, %s, NULL, '', %s) ON CONFLICT (token) DO NOTHING RETURNING id"
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (token) DO NOTHING RETURNING id"
     )
-    params = [token, user.pk, now]
+    params = [token, user.pk, object_id, url, now]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from anct_portal.compiled import CompiledQuery
 from anct_portal.services import is_valid_token, new_form_token
 from crispy_dsfr.helper import dsfr_helper
 from crispy_dsfr.layout import Actions, Button, LinkButton, Section
@@ -139,6 +140,20 @@ def domain_choices(domains=None):
             else:
                 choices.append((str(domain.pk), domain.name))
     return choices
+
+
+# The catalogue's rows the request form lists and checks the sent ids against: queries without
+# parameters, compiled once per process (the ORM spent ~0.2 ms of CPU building each one, on
+# every submission, for a sub-millisecond query).
+ALL_DOMAINS = CompiledQuery(
+    PriorityDomain, lambda: PriorityDomain.objects.order_by("position", "name")
+)
+ACTIVE_PROGRAMMES = CompiledQuery(
+    Programme, lambda: Programme.objects.filter(status=ProgrammeStatus.ACTIVE)
+)
+ACTIVE_CONTRACTS = CompiledQuery(
+    Contract, lambda: Contract.objects.filter(status=ProgrammeStatus.ACTIVE).order_by("name")
+)
 
 
 class RowChoiceField(forms.TypedChoiceField):
@@ -286,7 +301,7 @@ class RequestForm(TokenFormMixin, forms.Form):
 
     @cached_property
     def _programmes(self) -> dict[int, Programme]:
-        programmes = {p.pk: p for p in Programme.objects.filter(status=ProgrammeStatus.ACTIVE)}
+        programmes = {p.pk: p for p in ACTIVE_PROGRAMMES.fetch()}
         # A draft keeps showing a programme that has closed since.
         engineering_request = self.engineering_request
         current = engineering_request.programme_id if engineering_request is not None else None
@@ -314,8 +329,7 @@ class RequestForm(TokenFormMixin, forms.Form):
 
     @cached_property
     def _contracts(self) -> dict[int, Contract]:
-        contracts = Contract.objects.filter(status=ProgrammeStatus.ACTIVE).order_by("name")
-        return {c.pk: c for c in contracts}
+        return {c.pk: c for c in ACTIVE_CONTRACTS.fetch()}
 
     def _contract_choices(self) -> list:
         return [("", _("Choisissez un contrat ou un pacte"))] + [
@@ -324,7 +338,7 @@ class RequestForm(TokenFormMixin, forms.Form):
 
     @cached_property
     def _domains(self) -> dict[int, PriorityDomain]:
-        return {d.pk: d for d in PriorityDomain.objects.order_by("position", "name")}
+        return {d.pk: d for d in ALL_DOMAINS.fetch()}
 
     def _domain_choices(self) -> list:
         return domain_choices(self._domains.values())

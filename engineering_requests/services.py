@@ -131,17 +131,14 @@ def _record_transition(
     event: str | None,
     now,
     recipients: list | None = None,
+    log: TransitionLog | None = None,
 ) -> EngineeringRequest:
-    """The transition-log row, the log line and the notifications of a saved transition."""
-    log = TransitionLog.objects.create(
-        engineering_request=locked,
-        transition=transition,
-        source_state=source,
-        target_state=locked.state,
-        actor=user,
-        comment=comment,
-        created_at=now,
-    )
+    """The transition-log row (unless given, written already), the log line and the
+    notifications of a saved transition."""
+    if log is None:
+        log = _new_log(
+            locked, user=user, transition=transition, source=source, comment=comment, now=now
+        )
     logger.info(
         "request %s: %s %s -> %s by user %s",
         locked.reference or locked.pk,
@@ -153,6 +150,18 @@ def _record_transition(
     if event:
         notify(event, locked, occurrence=f"log{log.pk}", comment=comment, recipients=recipients)
     return locked
+
+
+def _new_log(engineering_request, *, user, transition, source, comment, now) -> TransitionLog:
+    return TransitionLog.objects.create(
+        engineering_request=engineering_request,
+        transition=transition,
+        source_state=source,
+        target_state=engineering_request.state,
+        actor=user,
+        comment=comment,
+        created_at=now,
+    )
 
 
 def _required_text(value, field: str, label: str, *, max_length: int = REASON_MAX_LENGTH) -> str:
@@ -403,7 +412,8 @@ def _new_request(*, user, collectivity, fields) -> tuple[EngineeringRequest, lis
 
 
 def _insert_new(engineering_request: EngineeringRequest, domains, user) -> None:
-    engineering_request.save()
+    # An id taken from the sequence beforehand: an INSERT all the same (no UPDATE attempt).
+    engineering_request.save(force_insert=True)
     if domains:
         engineering_request.domains.add(*domains)  # a new row: nothing to compare with
     logger.info("request %s: draft created by user %s", engineering_request.pk, user.pk)
@@ -416,7 +426,6 @@ def create_draft(*, user, collectivity, **fields) -> EngineeringRequest:
     return engineering_request
 
 
-@transaction.atomic
 def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
     """``create_draft`` then ``submit_request``, for a request submitted as soon as it is
     written (the form's "Déposer" on a new request): the same checks in the same order, the same
@@ -427,6 +436,9 @@ def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
     Raises ``ValidationError`` and writes nothing when a field is invalid or when the request
     is incomplete: the caller may then save it as a draft with ``create_draft``.
     """
+    # Every check and read comes before the first write, and nothing raises after it but a
+    # database error: so the writes need no savepoint of their own inside the caller's
+    # transaction (two statements less), and a refusal leaves that transaction usable.
     engineering_request, domains = _new_request(user=user, collectivity=collectivity, fields=fields)
     if not permissions.in_scope(engineering_request, user):
         raise PermissionDenied(_("Vous n'avez pas accès à cette demande."))
@@ -437,22 +449,47 @@ def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
     # Read before the reference is taken: from there on, other submissions wait for the commit
     # (the year's counter row is locked), so only writes follow.
     recipients = recipients_of(RequestEvent.SUBMITTED, engineering_request)
-    source = engineering_request.state
-    engineering_request.reference = _next_reference(timezone.localdate().year)
-    engineering_request.submit()
-    now = timezone.now()
-    engineering_request.last_transition_at = now
-    _insert_new(engineering_request, domains, user)
-    return _record_transition(
-        engineering_request,
-        user=user,
-        transition=Transition.SUBMIT,
-        source=source,
-        comment="",
-        event=RequestEvent.SUBMITTED,
-        now=now,
-        recipients=recipients,
-    )
+    with transaction.atomic(savepoint=False):
+        source = engineering_request.state
+        engineering_request.submit()
+        now = timezone.now()
+        engineering_request.last_transition_at = now
+        log = None
+        if connection.vendor == "postgresql":
+            # Submissions take turns from the year's counter to the end of COMMIT (its disk
+            # flush included): what needs no reference is written before taking it. The
+            # request's id comes from its sequence first, so that its domains and its log row
+            # can be inserted before the request row itself (the foreign keys are checked at
+            # COMMIT); only the request and its notifications, which carry the reference, are
+            # written while the counter is held.
+            engineering_request.pk = _next_request_id()
+            if domains:
+                engineering_request.domains.add(*domains)
+            log = _new_log(
+                engineering_request, user=user, transition=Transition.SUBMIT, source=source,
+                comment="", now=now,
+            )  # fmt: skip
+            domains = None
+        engineering_request.reference = _next_reference(timezone.localdate().year)
+        _insert_new(engineering_request, domains, user)
+        return _record_transition(
+            engineering_request,
+            user=user,
+            transition=Transition.SUBMIT,
+            source=source,
+            comment="",
+            event=RequestEvent.SUBMITTED,
+            now=now,
+            recipients=recipients,
+            log=log,
+        )
+
+
+def _next_request_id() -> int:
+    table = EngineeringRequest._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
+        return cursor.fetchone()[0]
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
 from accounts import roles
+from anct_portal.compiled import CompiledQuery
 from anct_portal.kept_posts import login_required_keeping_post, take_kept_post
 from anct_portal.services import (
     AlreadySubmitted,
@@ -158,11 +159,20 @@ def followed_list(request):
 # The request form ----------------------------------------------------------------------------
 
 
+_SENT_COLLECTIVITIES = CompiledQuery(
+    Collectivity, lambda ids: Collectivity.objects.filter(pk__in=ids).order_by("name")
+)
+
+
 def _my_collectivities(user, *, related=True):
-    collectivities = Collectivity.objects.filter(pk__in=roles.collectivity_ids(user))
-    if related:  # for the programmes each one belongs to, shown by the form
-        collectivities = collectivities.select_related("commune", "departement")
-    return list(collectivities.order_by("name"))
+    ids = roles.collectivity_ids(user)
+    if not related:
+        # A sent form: only to check the choice and create the request. Compiled once per
+        # process (per number of collectivités): the ORM spent 0.2 ms building it on each POST.
+        return _SENT_COLLECTIVITIES.fetch(ids=list(ids)) if ids else []
+    # For the programmes each one belongs to, shown by the form.
+    collectivities = Collectivity.objects.filter(pk__in=ids)
+    return list(collectivities.select_related("commune", "departement").order_by("name"))
 
 
 def _attachments(engineering_request, user):
@@ -209,13 +219,14 @@ def _save_request(request, form, *, claim=True):
     submit_error = None
     try:
         with transaction.atomic():
-            submission = (
-                claim_form_token(user=user, token=form.cleaned_data["form_token"])
-                if claim
-                else None
-            )
+            token = form.cleaned_data["form_token"] if claim else None
             submit = form.action() == RequestForm.SUBMIT
             files = form.cleaned_data["attachments"]
+            # Without files every write stays in this transaction: the token is claimed last,
+            # with the result, in one statement (a second POST of the form rolls back there).
+            # Files are stored outside it: the token is claimed before anything is done.
+            claim_first = token is not None and bool(files)
+            submission = claim_form_token(user=user, token=token) if claim_first else None
             if engineering_request is None and submit and not files:
                 # A new request submitted at once: written as submitted in one step.
                 fields = {"user": user, "collectivity": form.chosen_collectivity()}
@@ -252,6 +263,8 @@ def _save_request(request, form, *, claim=True):
             )
             if submission is not None:
                 record_form_result(submission, url=done_url, object_id=draft.pk)
+            elif token is not None:
+                claim_form_token(user=user, token=token, url=done_url, object_id=draft.pk)
     except AlreadySubmitted as exc:
         return _request_form_sent_again(request, form, exc.submission)
     except ValidationError as exc:

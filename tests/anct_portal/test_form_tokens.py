@@ -34,6 +34,25 @@ def test_a_token_is_claimed_once_and_the_second_claim_finds_the_first_result():
     assert FormSubmission.objects.count() == 1
 
 
+def test_a_token_claimed_last_records_its_result_in_the_same_statement(
+    django_assert_num_queries,
+):
+    user = UserFactory()
+    token = new_form_token()
+    with transaction.atomic(), django_assert_num_queries(1):
+        submission = claim_form_token(
+            user=user, token=token, url="/demandes/8/confirmation/", object_id=8
+        )
+    stored = FormSubmission.objects.get(token=token)
+    assert stored.pk == submission.pk
+    assert (stored.result_url, stored.object_id) == ("/demandes/8/confirmation/", 8)
+    assert (submission.result_url, submission.object_id) == (stored.result_url, 8)
+    with pytest.raises(AlreadySubmitted) as again, transaction.atomic():
+        claim_form_token(user=user, token=token, url="/demandes/9/confirmation/", object_id=9)
+    assert again.value.submission == stored
+    assert FormSubmission.objects.get(token=token).object_id == 8
+
+
 def test_someone_elses_token_is_refused_without_showing_their_result():
     token = new_form_token()
     with transaction.atomic():

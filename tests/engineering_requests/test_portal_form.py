@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from anct_portal.services import new_form_token
 from engineering_requests.enums import RequestState
-from engineering_requests.models import Attachment, EngineeringRequest
+from engineering_requests.models import Attachment, EngineeringRequest, TransitionLog
+from notifications.models import Notification
 from programmes.enums import ContractKind, InterventionForm, ProgrammeStatus
 from programmes.models import Contract
 from tests.accounts.factories import DEFAULT_PASSWORD
@@ -255,8 +256,11 @@ def test_a_form_without_its_token_is_refused_with_a_message(official_client, cas
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_submissions_of_one_form_create_one_request(cast, domain):
-    data = complete(cast, domain)
+@pytest.mark.parametrize("action", ["submit", "save"])
+def test_two_simultaneous_submissions_of_one_form_create_one_request(cast, domain, action):
+    # The token is claimed last (no file): both POSTs do the work, the second waits on the
+    # token for the first transaction, then rolls back everything it wrote.
+    data = complete(cast, domain, action=action)
     barrier = threading.Barrier(2)
     statuses = []
 
@@ -276,7 +280,23 @@ def test_two_simultaneous_submissions_of_one_form_create_one_request(cast, domai
         thread.join(30)
     assert statuses == [302, 302]
     assert mine(cast).count() == 1
-    assert mine(cast).get().state == RequestState.SUBMITTED
+    request = mine(cast).get()
+    if action == "save":
+        assert request.state == RequestState.DRAFT
+        return
+    assert request.state == RequestState.SUBMITTED
+    assert TransitionLog.objects.filter(engineering_request=request).count() == 1
+    assert (
+        Notification.objects.count()
+        == Notification.objects.filter(engineering_request=request).count()
+    )
+    # The second one's reference number was rolled back with it: the next one follows.
+    year = timezone.localdate().year
+    assert request.reference == f"ING-{year}-000001"
+    client = Client()
+    client.force_login(cast.official)
+    assert client.post(CREATE, complete(cast, domain)).status_code == 302
+    assert mine(cast).order_by("-pk").first().reference == f"ING-{year}-000002"
 
 
 def test_an_expired_session_on_submit_comes_back_to_the_form_without_losing_the_draft(
@@ -327,10 +347,10 @@ def test_a_submission_runs_the_same_queries_however_many_requests_exist(
     assert submit_one() == first
 
 
-# Session, user, roles; the collectivités and domains of the form; BEGIN, the token, the
-# service's savepoint, the reference, the request, its domain, the log row, the delegates, the
-# outbox rows, RELEASE; the token's result, COMMIT.
-SUBMISSION_QUERIES = 17
+# Session, user, roles; the collectivités and domains of the form; the delegates; BEGIN, the
+# request's id, its domain, the log row; the reference, the request, the outbox rows, the token
+# with its result, COMMIT.
+SUBMISSION_QUERIES = 15
 
 
 def test_a_submission_takes_a_fixed_number_of_queries_whatever_the_number_of_recipients(

@@ -1,0 +1,94 @@
+"""``anct_portal.compiled.CompiledQuery``: the ORM's own SQL, compiled once, gives the same
+instances as the queryset would, for the reads of the request form and of the notifications."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts import roles
+from accounts.models import CollectivityMembership, User
+from anct_portal.compiled import CompiledQuery
+from engineering_requests import forms, views
+from programmes.enums import ProgrammeStatus
+from programmes.models import Contract, PriorityDomain, Programme
+from territories.models import Collectivity
+from tests.accounts.factories import DelegateFactory, UserFactory
+from tests.programmes.factories import PriorityDomainFactory, ProgrammeFactory
+from tests.territories.factories import CollectivityFactory, DepartementFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def values(instances) -> list[tuple]:
+    """Everything the ORM loaded: model, primary key and every field's value."""
+    return [(type(i), i.pk, {k: v for k, v in vars(i).items() if k != "_state"}) for i in instances]
+
+
+def test_the_delegates_are_those_the_queryset_gives():
+    departement = DepartementFactory()
+    delegates = DelegateFactory.create_batch(3, departements=[departement])
+    DelegateFactory(departements=[departement], is_active=False)
+    DelegateFactory(departements=[DepartementFactory()])
+    UserFactory()
+    expected = User.objects.filter(
+        is_active=True, delegate_assignments__departement_id=departement.pk
+    )
+    with CaptureQueriesContext(connection) as queries:
+        found = roles.delegates_of(departement.pk)
+    assert len(queries) == 1
+    assert values(found) == values(expected) and len(found) == 3
+    assert {u.pk for u in found} == {u.pk for u in delegates}
+    assert all(u._state.db == "default" and not u._state.adding for u in found)
+    assert found[0].date_joined.tzinfo is not None  # converted as the ORM converts it
+    assert roles.delegates_of(DepartementFactory().pk) == []
+
+
+def test_the_request_forms_catalogue_rows_are_those_the_querysets_give():
+    PriorityDomainFactory.create_batch(3)
+    ProgrammeFactory.create_batch(2)
+    ProgrammeFactory(status=ProgrammeStatus.CLOSED)
+    for index, status in enumerate([ProgrammeStatus.ACTIVE, ProgrammeStatus.CLOSED] * 2):
+        Contract.objects.create(
+            code=f"crte-{index}",
+            name=f"CRTE {3 - index}",
+            kind="cohesion_contract",
+            status=status,
+            start_date=datetime.date(2024, 1, index + 1),
+        )
+    cases = [
+        (forms.ALL_DOMAINS, PriorityDomain.objects.order_by("position", "name")),
+        (forms.ACTIVE_PROGRAMMES, Programme.objects.filter(status=ProgrammeStatus.ACTIVE)),
+        (
+            forms.ACTIVE_CONTRACTS,
+            Contract.objects.filter(status=ProgrammeStatus.ACTIVE).order_by("name"),
+        ),
+    ]
+    for compiled, queryset in cases:
+        found = compiled.fetch()
+        assert found and values(found) == values(queryset)
+
+
+def test_a_list_value_is_compiled_for_its_length():
+    collectivities = sorted(CollectivityFactory.create_batch(3), key=lambda c: c.name)
+    ids = [c.pk for c in collectivities]
+    query = views._SENT_COLLECTIVITIES
+    for chosen in (ids, ids[:1], ids[1:], [ids[2], ids[0]], [ids[0], ids[0]]):
+        expected = Collectivity.objects.filter(pk__in=chosen).order_by("name")
+        assert values(query.fetch(ids=chosen)) == values(expected)
+    with CaptureQueriesContext(connection) as queries:
+        assert query.fetch(ids=[]) == []  # the ORM would not query either
+    assert len(queries) == 0
+
+
+def test_a_value_that_does_not_reach_the_sql_is_refused():
+    ignored = CompiledQuery(User, lambda pk: User.objects.all())
+    with pytest.raises(ValueError, match="did not reach"):
+        ignored.fetch(pk=1)
+    joined = CompiledQuery(
+        CollectivityMembership,
+        lambda pk: CollectivityMembership.objects.filter(user_id=pk).select_related("user"),
+    )
+    with pytest.raises(ValueError, match="one model"):
+        joined.fetch(pk=1)
