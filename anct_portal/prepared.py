@@ -17,6 +17,7 @@ import itertools
 import json
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -30,18 +31,25 @@ _SENTINEL_BASE = -1_987_000_000
 
 
 class _Placeholders:
-    """``p.name`` is a distinct placeholder integer per name, in the order first asked."""
+    """``p.name`` is a distinct placeholder integer per name, in the order first asked, or a
+    list of them for a name given a list of values (``lengths``: its length)."""
 
-    def __init__(self):
-        self.names: dict[int, str] = {}
+    def __init__(self, lengths=None):
+        self.lengths = dict(lengths or {})
+        # placeholder -> (name, None) for a value, (name, index) for an item of a list
+        self.names: dict[int, tuple[str, int | None]] = {}
         self._numbers = itertools.count(_SENTINEL_BASE, -1)
 
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        value = next(self._numbers)
-        self.names[value] = name
-        return value
+        if name not in self.lengths:
+            value = next(self._numbers)
+            self.names[value] = (name, None)
+            return value
+        items = [next(self._numbers) for _ in range(self.lengths[name])]
+        self.names.update({value: (name, index) for index, value in enumerate(items)})
+        return items
 
 
 # How a column of each field type comes back in JSON, as the database driver would give it
@@ -82,7 +90,12 @@ class _Compiled:
     def __init__(self, queryset, placeholders: _Placeholders):
         self.alias = queryset.db
         self.compiler = queryset.query.get_compiler(using=self.alias)
-        sql, params = self.compiler.as_sql()
+        try:
+            sql, params = self.compiler.as_sql()
+        except EmptyResultSet:  # e.g. ``pk__in`` an empty list: the ORM would not query either
+            self.empty = True
+            return
+        self.empty = False
         self.sql = sql
         self.params = list(params)
         self.slots = [
@@ -90,7 +103,7 @@ class _Compiled:
             for index, value in enumerate(self.params)
             if isinstance(value, int) and value in placeholders.names
         ]
-        if {name for _index, name in self.slots} != set(placeholders.names.values()):
+        if {slot for _index, slot in self.slots} != set(placeholders.names.values()):
             # A value the ORM transformed (or a placeholder not used): it cannot be replaced.
             raise ValueError(f"placeholders not found as parameters in: {sql}")
         self.iterable = queryset._iterable_class
@@ -118,8 +131,8 @@ class _Compiled:
 
     def bind(self, values: dict) -> list:
         params = list(self.params)
-        for index, name in self.slots:
-            params[index] = values[name]
+        for index, (name, position) in self.slots:
+            params[index] = values[name] if position is None else values[name][position]
         return params
 
     def results(self, rows) -> list:
@@ -158,31 +171,34 @@ class Prepared:
     """``build(p)`` returns a queryset using ``p.<name>`` placeholders for its integer values
     (ids); ``run(name=value, …)`` gives what ``list(queryset)`` would with those values.
 
-    Only integers can be placeholders (they reach the SQL unchanged); ``None`` may be passed
-    for one (``= NULL`` then matches nothing, like a missing row)."""
+    Only integers, or lists of integers (``pk__in=p.ids``: compiled once per length), can be
+    placeholders (they reach the SQL unchanged); ``None`` may be passed for one (``= NULL``
+    then matches nothing, like a missing row)."""
 
     def __init__(self, build):
         self.build = build
-        self._compiled: dict[str, _Compiled] = {}
+        self._model = None
+        self._compiled: dict[tuple, _Compiled] = {}
 
-    def compiled(self, alias=None) -> _Compiled:
+    def compiled(self, alias=None, values=None) -> _Compiled:
+        lengths = tuple(
+            sorted((k, len(v)) for k, v in (values or {}).items() if isinstance(v, list | tuple))
+        )
         if alias is None:
-            alias = router.db_for_read(self._model())
-        found = self._compiled.get(alias)
+            if self._model is None:
+                self._model = self.build(_Placeholders(lengths)).model
+            alias = router.db_for_read(self._model)
+        found = self._compiled.get((alias, lengths))
         if found is None:
-            placeholders = _Placeholders()
+            placeholders = _Placeholders(lengths)
             found = _Compiled(self.build(placeholders).using(alias), placeholders)
-            self._compiled[alias] = found
+            self._compiled[alias, lengths] = found
         return found
 
-    def _model(self):
-        model = getattr(self, "_model_cache", None)
-        if model is None:
-            model = self._model_cache = self.build(_Placeholders()).model
-        return model
-
     def run(self, **values) -> list:
-        compiled = self.compiled()
+        compiled = self.compiled(values=values)
+        if compiled.empty:
+            return []
         with connections[compiled.alias].cursor() as cursor:
             cursor.execute(compiled.sql, compiled.bind(values))
             rows = cursor.fetchall()
@@ -191,13 +207,13 @@ class Prepared:
 
 def run_together(runs) -> list[list]:
     """``[prepared.run(**values) for prepared, values in runs]`` in one query on PostgreSQL."""
-    compiled = [prepared.compiled() for prepared, _values in runs]
+    compiled = [prepared.compiled(values=values) for prepared, values in runs]
     aliases = {item.alias for item in compiled}
     if (
         len(runs) < 2
         or len(aliases) != 1
         or connections[compiled[0].alias].vendor != "postgresql"
-        or not all(item.jsonable for item in compiled)
+        or not all(not item.empty and item.jsonable for item in compiled)
     ):
         return [prepared.run(**values) for prepared, values in runs]
     columns, params = [], []

@@ -1,5 +1,6 @@
-"""``anct_portal.compiled.CompiledQuery``: the ORM's own SQL, compiled once, gives the same
-instances as the queryset would, for the reads of the request form and of the notifications."""
+"""``anct_portal.prepared.Prepared`` for the reads of the request form and of the notifications:
+the ORM's own SQL, compiled once, gives the same instances as the queryset would, list values
+included. (The request page's reads: tests/engineering_requests/test_request_page_reads.py.)"""
 
 import datetime
 
@@ -8,8 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import roles
-from accounts.models import CollectivityMembership, User
-from anct_portal.compiled import CompiledQuery
+from accounts.models import User
 from engineering_requests import forms, views
 from programmes.enums import ProgrammeStatus
 from programmes.models import Contract, PriorityDomain, Programme
@@ -66,7 +66,7 @@ def test_the_request_forms_catalogue_rows_are_those_the_querysets_give():
         ),
     ]
     for compiled, queryset in cases:
-        found = compiled.fetch()
+        found = compiled.run()
         assert found and values(found) == values(queryset)
 
 
@@ -76,19 +76,7 @@ def test_a_list_value_is_compiled_for_its_length():
     query = views._SENT_COLLECTIVITIES
     for chosen in (ids, ids[:1], ids[1:], [ids[2], ids[0]], [ids[0], ids[0]]):
         expected = Collectivity.objects.filter(pk__in=chosen).order_by("name")
-        assert values(query.fetch(ids=chosen)) == values(expected)
+        assert values(query.run(ids=chosen)) == values(expected)
     with CaptureQueriesContext(connection) as queries:
-        assert query.fetch(ids=[]) == []  # the ORM would not query either
+        assert query.run(ids=[]) == []  # the ORM would not query either
     assert len(queries) == 0
-
-
-def test_a_value_that_does_not_reach_the_sql_is_refused():
-    ignored = CompiledQuery(User, lambda pk: User.objects.all())
-    with pytest.raises(ValueError, match="did not reach"):
-        ignored.fetch(pk=1)
-    joined = CompiledQuery(
-        CollectivityMembership,
-        lambda pk: CollectivityMembership.objects.filter(user_id=pk).select_related("user"),
-    )
-    with pytest.raises(ValueError, match="one model"):
-        joined.fetch(pk=1)
