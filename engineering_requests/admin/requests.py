@@ -20,15 +20,17 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
 from accounts import roles
+from anct_portal import admin_shell
 from anct_portal.services import AlreadySubmitted, claim_form_token, record_form_result
 from engineering_requests import permissions, selectors, services
-from engineering_requests.admin import change_page, exports, filters, forms
+from engineering_requests.admin import change_page, exports, filters, forms, list_page
 from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice_user
 from engineering_requests.admin.changelist import (
     NextPageChangeList,
@@ -61,6 +63,8 @@ DELEGATE_NAME_FIELDS = (
     "assigned_delegate__email",
     "assigned_delegate__deleted_at",
 )
+
+QUEUE_URL_NAME = "admin:engineering_requests_escalatedrequest_changelist"
 
 DATE_FIELDS = (
     "submitted_at",
@@ -128,6 +132,7 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         use_rendered_media(self, response)
+        list_page.written_out(response, getattr(self, "list_object_tools", None))
         return response
 
     def get_search_results(self, request, queryset, search_term):
@@ -330,6 +335,43 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
             or request.user.is_superuser,
         }
         return super().changelist_view(request, extra_context)
+
+    def list_object_tools(self, context, request):
+        """The ``object-tools-items`` block of this admin's ``change_list.html``, written out
+        for ``list_page.ChangeListPage``."""
+        key = ("request_object_tools", *admin_shell.cache_key(request))
+        links = admin_shell.PAGE_PARTS.get(key)
+        if links is None:
+            current_app = getattr(request, "current_app", None)
+            prefix = "admin:engineering_requests_engineeringrequest"
+            title = _("Toutes les demandes de la liste filtrée")
+            links = admin_shell.PAGE_PARTS[key] = {
+                "queue": (
+                    f'<li><a href="{admin_shell.url(QUEUE_URL_NAME, current_app)}">'
+                    f"{_('File nationale')}</a></li>\n"
+                ),
+                "report": (
+                    f'<li><a href="{admin_shell.url(f"{prefix}_comite_report", current_app)}">'
+                    f"{_('Rapport comité local')}</a></li>\n"
+                ),
+                "csv": (
+                    admin_shell.url(f"{prefix}_export", current_app, "csv"),
+                    f'" title="{title}">{_("Exporter la liste (CSV)")}</a></li>\n',
+                ),
+                "xlsx": (
+                    admin_shell.url(f"{prefix}_export", current_app, "xlsx"),
+                    f'" title="{title}">{_("Exporter la liste (XLSX)")}</a></li>\n',
+                ),
+            }
+        query = conditional_escape(context["cl"].export_query)
+        return "".join(
+            (
+                links["queue"] if context.get("show_national_queue") else "",
+                links["report"],
+                f'<li><a href="{links["csv"][0]}{query}{links["csv"][1]}',
+                f'<li><a href="{links["xlsx"][0]}{query}{links["xlsx"][1]}',
+            )
+        )
 
     # Change view --------------------------------------------------------------------------
 

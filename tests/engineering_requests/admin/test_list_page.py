@@ -1,0 +1,84 @@
+"""The change lists' page written out in Python (``list_page.ChangeListPage`` and the shell of
+``anct_portal.admin_shell``) is what the admin's templates render from the same context."""
+
+import re
+
+import pytest
+
+from engineering_requests.admin.list_page import ChangeListPage
+from engineering_requests.enums import RequestState as S
+from tests.engineering_requests.admin.conftest import changelist_url
+from tests.engineering_requests.admin.test_changelist import bulk_requests
+from tests.engineering_requests.admin.test_list_rendering import QUEUE_URL
+from tests.engineering_requests.factories import EngineeringRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def normalized(html) -> str:
+    """Markup without the templates' indentation; CSRF tokens (masked anew on each reading)
+    blanked."""
+    html = re.sub(
+        r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken"', str(html)
+    )
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+
+def assert_as_the_templates(response) -> str:
+    assert response.status_code == 200
+    page = response.template_name
+    assert isinstance(page, ChangeListPage)
+    ours = response.content.decode()
+    stock = page.stock_template().render(response.context_data, response.wsgi_request)
+    assert normalized(ours) == normalized(stock)
+    return ours
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [
+        ("delegate", changelist_url()),
+        ("delegate", changelist_url("?p=2")),
+        ("delegate", changelist_url("?statut=in_review&q=%3Cb%3E%20%26%20pont&o=2.-4")),
+        ("delegate", changelist_url("?a_traiter=moi&anciennete=30-90&o=-3")),
+        ("delegate", changelist_url("?q=rien-ne-correspond")),
+        ("national", changelist_url("?departement={departement}&forme=programme")),
+        ("national", QUEUE_URL),
+        ("national", QUEUE_URL + "?motif=rare_expertise&q=pont"),
+        ("national", QUEUE_URL + "?q=rien-ne-correspond"),
+    ],
+)
+def test_the_page_is_the_templates_page(admin_as, cast, role, url):
+    bulk_requests(120, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequestFactory(escalated=True, collectivity=cast.collectivity)
+    url = url.format(departement=cast.collectivity.departement_id)
+    assert_as_the_templates(admin_as(getattr(cast, role)).get(url))
+
+
+def test_in_english_too(admin_as, cast):
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    client = admin_as(cast.delegate)
+    page = assert_as_the_templates(client.get(changelist_url(), HTTP_ACCEPT_LANGUAGE="en"))
+    assert '<html lang="en"' in page and "Log out" in page
+
+
+def test_with_the_messages_of_a_bulk_action(admin_as, cast):
+    first, busy = cast.request_in(S.SUBMITTED), cast.request_in(S.IN_REVIEW)
+    client = admin_as(cast.delegate)
+    response = client.post(
+        changelist_url(),
+        {"action": "take_in_review", "_selected_action": [first.pk, busy.pk], "index": 0},
+        follow=True,
+    )
+    page = assert_as_the_templates(response)
+    assert '<ul class="messagelist">' in page and first.reference in page
+    # Shown once: the next page has none.
+    assert "messagelist" not in client.get(changelist_url()).content.decode()
+
+
+def test_pages_it_does_not_write_keep_the_templates(admin_as, cast):
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    response = admin_as(cast.delegate).get(changelist_url("?_popup=1"))
+    assert response.status_code == 200
+    assert not isinstance(response.template_name, ChangeListPage)
+    assert 'class="popup ' in response.content.decode()
