@@ -13,9 +13,9 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.expressions import ArraySubquery
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, Value
+from django.db.models import F, OuterRef, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -179,32 +179,65 @@ RARE_WORD_MATCHES = 500
 def _few_matches(queryset, words: list[str]) -> list[list[int] | None]:
     """For each word, the requests of ``queryset`` it matches (as the search's condition), or
     None when they are many, the word is too short for a trigram index (under 3 characters)
-    or the database is not PostgreSQL. One query for all the words."""
+    or the database is not PostgreSQL. One query for all the words.
+
+    Plain SQL around the list's own query (compiled once by the ORM): three ORM branches per
+    word and their union cost ~1.5 ms of CPU to build. Each word's branches (collectivité
+    names, references, titles: each on its trigram index) sit under one ``LIMIT``, so that a
+    common word stops at the first branch that fills it."""
     if connection.vendor != "postgresql":
         return [None for _word in words]
-    requests = queryset.order_by()
-    branches = []
-    for index, word in enumerate(words):
-        normalized = normalize(word)
-        if len(word) < 3 or len(normalized) < 3:
-            continue
-        collectivities = Collectivity.objects.filter(search_name__contains=normalized)
-        for condition in (
-            Q(title__icontains=word),
-            Q(reference__icontains=word),
-            Q(collectivity__in=collectivities.values("pk")),
-        ):
-            branch = requests.filter(condition).values_list(Value(index), "pk")
-            branches.append(branch[:RARE_WORD_MATCHES])
-    if not branches:
+    eligible = [
+        (index, word, normalized)
+        for index, word in enumerate(words)
+        if len(word) >= 3 and len(normalized := normalize(word)) >= 3
+    ]
+    if not eligible:
         return [None for _word in words]
-    first, *others = branches
-    found = {index: [] for index in range(len(words))}
-    for index, pk in first.union(*others, all=True):
-        found[index].append(pk)
+    try:
+        scope_sql, scope_params = (
+            queryset.order_by()
+            .values("pk", "title", "reference", "collectivity_id")
+            .query.sql_with_params()
+        )
+    except EmptyResultSet:
+        return [None for _word in words]
+    qn = connection.ops.quote_name
+    collectivities = qn(Collectivity._meta.db_table)
+    search_name = qn(Collectivity._meta.get_field("search_name").column)
+    like = connection.ops.prep_for_like_query
+    parts, params = [], []
+    for index, word, normalized in eligible:
+        # Each branch keeps its own LIMIT: without it, PostgreSQL plans the union as a
+        # parallel append (2 workers, ~20 ms to start for a 1 ms query).
+        parts.append(
+            "(SELECT %s, u.pk FROM ("  # noqa: S608 (names from the models, values as parameters)
+            f"(SELECT s.pk FROM ({scope_sql}) s WHERE s.collectivity_id IN "
+            f"(SELECT c.id FROM {collectivities} c WHERE c.{search_name}::text LIKE %s) "
+            f"LIMIT {RARE_WORD_MATCHES}) "
+            f"UNION ALL (SELECT s.pk FROM ({scope_sql}) s "
+            f"WHERE UPPER(s.reference::text) LIKE UPPER(%s) LIMIT {RARE_WORD_MATCHES}) "
+            f"UNION ALL (SELECT s.pk FROM ({scope_sql}) s "
+            f"WHERE UPPER(s.title::text) LIKE UPPER(%s) LIMIT {RARE_WORD_MATCHES})"
+            f") u LIMIT {RARE_WORD_MATCHES})"
+        )
+        params += [
+            index,
+            *scope_params,
+            f"%{like(normalized)}%",
+            *scope_params,
+            f"%{like(word)}%",
+            *scope_params,
+            f"%{like(word)}%",
+        ]
+    found = {index: [] for index, _word, _normalized in eligible}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for index, pk in cursor.fetchall():
+            found[index].append(pk)
     return [
-        found[index] if branch_count and len(found[index]) < RARE_WORD_MATCHES else None
-        for index, branch_count in enumerate(len(w) >= 3 and len(normalize(w)) >= 3 for w in words)
+        found[index] if index in found and len(found[index]) < RARE_WORD_MATCHES else None
+        for index in range(len(words))
     ]
 
 
