@@ -56,6 +56,22 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         "national_scope",
         *DELEGATE_NAME_FIELDS,
     )
+    list_page_columns = (
+        "pk",
+        "reference",
+        "title",
+        "state",
+        "escalated_at",
+        "fragility_rationale",
+        "insufficient_resources_rationale",
+        "innovative_rationale",
+        "rare_expertise",
+        "national_scope",
+        "list_collectivity_name",
+        "list_departement_code",
+        "list_departement_name",
+        "assigned_delegate",
+    )
     list_filter = (filters.EscalationGroundFilter, filters.DepartementFilter)
     search_fields = ("reference", "title", "collectivity__name", "collectivity__code")
     search_help_text = _("Référence, intitulé, nom ou code INSEE de la collectivité.")

@@ -30,7 +30,14 @@ from accounts import roles
 from anct_portal import admin_shell
 from anct_portal.services import AlreadySubmitted, claim_form_token, record_form_result
 from engineering_requests import permissions, selectors, services
-from engineering_requests.admin import change_page, exports, filters, forms, list_page
+from engineering_requests.admin import (
+    change_page,
+    exports,
+    filters,
+    forms,
+    list_page,
+    page_rows,
+)
 from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice_user
 from engineering_requests.admin.changelist import (
     NextPageChangeList,
@@ -111,6 +118,14 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
 
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+    # What a list page's columns read (``page_rows``: plain values in plain SQL, on
+    # PostgreSQL; model instances with ``list_page_fields`` and annotations elsewhere).
+    list_page_columns: tuple[str, ...] = ()
+
+    def list_page_rows(self, ids):
+        if not self.list_page_columns or not page_rows.supported(ids):
+            return None
+        return page_rows.read(ids, self.list_page_columns)
 
     def get_queryset(self, request):
         return selectors.backoffice_visible_to(request.user)
@@ -259,6 +274,18 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     list_select_related = ("assigned_delegate",)
     # What the columns read (the checkbox's label is ``str(request)``: reference and title).
     list_page_fields = ("reference", "title", "state", "submitted_at", *DELEGATE_NAME_FIELDS)
+    list_page_columns = (
+        "pk",
+        "reference",
+        "title",
+        "state",
+        "submitted_at",
+        "list_collectivity_name",
+        "list_departement_code",
+        "list_programme_name",
+        "domain_name_list",
+        "assigned_delegate",
+    )
     list_filter = (
         filters.WaitingForMeFilter,
         filters.StateFilter,

@@ -82,3 +82,29 @@ def test_pages_it_does_not_write_keep_the_templates(admin_as, cast):
     assert response.status_code == 200
     assert not isinstance(response.template_name, ChangeListPage)
     assert 'class="popup ' in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["", "?p=2", "?o=3.-4", "?o=-2&statut=in_review", "?q=pont"])
+def test_rows_read_in_plain_sql_are_the_querysets(admin_as, cast, query):
+    """The page's rows (``page_rows``: plain values) are the requests, in the order and with
+    the values the ORM reads (``_page_models``)."""
+    from engineering_requests.admin.page_rows import PageRow
+
+    bulk_requests(120, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequestFactory(escalated=True, collectivity=cast.collectivity)
+    for user, url in ((cast.delegate, changelist_url(query)), (cast.national, QUEUE_URL + query)):
+        if user is cast.national and query not in ("", "?q=pont"):
+            continue  # the queue: a fixed order, a single request
+        cl = admin_as(user).get(url).context_data["cl"]
+        assert cl.result_list and all(isinstance(row, PageRow) for row in cl.result_list)
+        offset = (cl.page_num - 1) * cl.list_per_page
+        models = cl._page_models(offset, cl.list_per_page)[: cl.list_per_page]
+        assert cl.result_list == models  # a row equals its model instance
+        assert {hash(row) for row in cl.result_list} == {hash(model) for model in models}
+        for row, model in zip(cl.result_list, models, strict=True):
+            assert str(row) == str(model)
+            for name in cl.model_admin.list_page_columns:
+                if name == "assigned_delegate":
+                    assert str(row.assigned_delegate or "") == str(model.assigned_delegate or "")
+                elif name in row.__dict__ and hasattr(model, name):
+                    assert getattr(row, name) == getattr(model, name), name
