@@ -200,15 +200,15 @@ def fast_results(cl):
         url = add_preserved_filters(
             {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url
         )
-        url_start, url_end = url.split(_PK_PLACEHOLDER, 1)
+        # Escaped in parts (escaping is per character): the same as the whole link escaped.
+        url_start, url_end = map(escaped, url.split(_PK_PLACEHOLDER, 1))
     rows = []
     for obj in cl.result_list:
         cells = []
         for opening, closing, render, is_link in columns:
             text = render(obj)
             if is_link:
-                href = escaped(f"{url_start}{quote(obj.pk)}{url_end}")
-                text = f'<a href="{href}">{text}</a>'
+                text = f'<a href="{url_start}{escaped(quote(obj.pk))}{url_end}">{text}</a>'
             cells.append(f"{opening}{text}{closing}")
         rows.append(ResultList(None, [mark_safe("".join(cells))]))  # noqa: S308 (escaped above)
     return rows

@@ -108,3 +108,21 @@ def test_rows_read_in_plain_sql_are_the_querysets(admin_as, cast, query):
                     assert str(row.assigned_delegate or "") == str(model.assigned_delegate or "")
                 elif name in row.__dict__ and hasattr(model, name):
                     assert getattr(row, name) == getattr(model, name), name
+
+
+def test_the_filters_panel_kept_by_its_inputs_is_never_stale(admin_as, cast):
+    from programmes.models import Programme
+    from tests.programmes.factories import ProgrammeFactory
+
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    programme = ProgrammeFactory(name="Programme d'avant")
+    client = admin_as(cast.delegate)
+    first = client.get(changelist_url()).content.decode()
+    assert "Programme d&#x27;avant" in first
+    assert client.get(changelist_url()).content.decode().count("Programme d&#x27;avant") == 1
+    Programme.objects.filter(pk=programme.pk).update(name="Programme renommé")
+    page = client.get(changelist_url()).content.decode()
+    assert "Programme renommé" in page and "Programme d&#x27;avant" not in page
+    # Another selection, another panel.
+    selected = client.get(changelist_url(f"?programme={programme.pk}")).content.decode()
+    assert f'<li class="selected">\n    <a href="?programme={programme.pk}">' in selected
