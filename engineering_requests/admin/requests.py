@@ -21,8 +21,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
@@ -337,7 +337,12 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     def annotate_page(self, rows):
         """The domains' names of the page's requests, in one query and without model
         instances (a prefetch built a hundred domains and as many links per page), where
-        the page's query could not read them."""
+        the page's query could not read them; the state badges and ages with the page's
+        language and time, looked up once (``get_language`` costs a thread-local lookup)."""
+        now, language = timezone.now(), get_language()
+        for row in rows:
+            row.list_state_badge = state_badge(row.state, language)
+            row.list_age = age_label(row.submitted_at, now=now, language=language)
         if connection.vendor == "postgresql":
             return
         through = EngineeringRequest.domains.through
@@ -362,11 +367,11 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("statut"), ordering="state")
     def state_label(self, obj):
-        return state_badge(obj.state)
+        return page_value(obj, "list_state_badge", lambda: state_badge(obj.state))
 
     @admin.display(description=gettext_lazy("ancienneté"), ordering="submitted_at")
     def age(self, obj):
-        return age_label(obj.submitted_at)
+        return page_value(obj, "list_age", lambda: age_label(obj.submitted_at))
 
     @admin.display(description=gettext_lazy("domaines"))
     def domain_names(self, obj):
