@@ -126,9 +126,9 @@ _FILTERS_HTML_MAX = 200
 
 def _filters_key(cl) -> tuple | None:
     """What the panel of the project's choice filters depends on: the language, the list's
-    parameters, and each filter's title, value and choices (read on this request: a renamed
-    programme or another user's départements make another key). None if another kind of
-    filter is shown."""
+    parameters, and each filter's class (its title), value and choices (read on this
+    request: a renamed programme or another user's départements make another key; choices
+    fixed by the class, by their number). None if another kind of filter is shown."""
     specs = []
     for spec in cl.filter_specs:
         if not isinstance(spec, ChoiceFilter) or spec.template not in (
@@ -136,8 +136,11 @@ def _filters_key(cl) -> tuple | None:
             SELECT_FILTER_TEMPLATE,
         ):
             return None
-        choices = tuple((str(value), str(label)) for value, label in spec.lookup_choices)
-        specs.append((type(spec), str(spec.title), spec.parameter_name, spec.value(), choices))
+        if spec.fixed_choices:  # the class's own choices, the same in a given language
+            choices = len(spec.lookup_choices)
+        else:
+            choices = tuple((str(value), str(label)) for value, label in spec.lookup_choices)
+        specs.append((type(spec), spec.parameter_name, spec.value(), choices))
     return (
         get_language(),
         tuple(sorted((name, tuple(values)) for name, values in cl.filter_params.items())),
