@@ -190,14 +190,16 @@ def page(
     extrastyle: str = "",
     extrahead: str = "",
     bodyclass: str = "",
-    breadcrumbs: str,
+    breadcrumbs: str | None,
     coltype: str = "colM",
     content: str,
+    sidebar: str = "",
     csrf: str | None = None,
 ) -> str:
     """An admin page (not a popup, without the navigation sidebar) around its blocks, each
-    given as escaped HTML. ``context``: the admin site's ``each_context`` with the page's
-    ``title`` and ``subtitle``; ``csrf``: the page's ``{% csrf_token %}`` if already read."""
+    given as escaped HTML (``breadcrumbs`` None: no ``nav-breadcrumbs`` block at all).
+    ``context``: the admin site's ``each_context`` with the page's ``title`` and
+    ``subtitle``; ``csrf``: the page's ``{% csrf_token %}`` if already read."""
     fixed = parts(request)
     user = request.user
     title = context.get("title")
@@ -243,11 +245,11 @@ def page(
         out.append(
             f"{fixed['logout_form']}\n{csrf}\n{fixed['logout']}{fixed['theme_toggle']}</div>\n"
         )
+    out.append("</header>\n<!-- END Header -->\n")
+    if breadcrumbs is not None:
+        out.append(f'<nav aria-label="{fixed["breadcrumbs_label"]}">\n{breadcrumbs}\n</nav>\n')
     out.append(
-        "</header>\n<!-- END Header -->\n"
-        f'<nav aria-label="{fixed["breadcrumbs_label"]}">\n{breadcrumbs}\n</nav>\n'
-        '<div class="main" id="main">\n'
-        '<main id="content-start" class="content" tabindex="-1">\n'
+        '<div class="main" id="main">\n<main id="content-start" class="content" tabindex="-1">\n'
     )
     out.append(messages_html(request))
     out.append(f'<!-- Content -->\n<div id="content" class="{coltype}">\n')
@@ -256,6 +258,7 @@ def page(
     if subtitle:
         out.append(f"<h2>{html_subtitle}</h2>\n")
     out.append(content)
+    out.append(sidebar)
     out.append(
         '\n<br class="clear">\n</div>\n<!-- END Content -->\n</main>\n</div>\n' + fixed["end"]
     )
