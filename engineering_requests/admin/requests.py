@@ -220,6 +220,7 @@ def _few_matches(queryset, words: list[str]) -> list[list[int] | None]:
     qn = connection.ops.quote_name
     collectivities = qn(Collectivity._meta.db_table)
     search_name = qn(Collectivity._meta.get_field("search_name").column)
+    collectivity_pk = qn(Collectivity._meta.pk.column)
     like = connection.ops.prep_for_like_query
     parts, params = [], []
     for index, word, normalized in eligible:
@@ -228,7 +229,8 @@ def _few_matches(queryset, words: list[str]) -> list[list[int] | None]:
         parts.append(
             "(SELECT %s, u.pk FROM ("  # noqa: S608 (names from the models, values as parameters)
             f"(SELECT s.pk FROM ({scope_sql}) s WHERE s.collectivity_id IN "
-            f"(SELECT c.id FROM {collectivities} c WHERE c.{search_name}::text LIKE %s) "
+            f"(SELECT c.{collectivity_pk} FROM {collectivities} c "
+            f"WHERE c.{search_name}::text LIKE %s) "
             f"LIMIT {RARE_WORD_MATCHES}) "
             f"UNION ALL (SELECT s.pk FROM ({scope_sql}) s "
             f"WHERE UPPER(s.reference::text) LIKE UPPER(%s) LIMIT {RARE_WORD_MATCHES}) "

@@ -126,3 +126,38 @@ def test_the_filters_panel_kept_by_its_inputs_is_never_stale(admin_as, cast):
     # Another selection, another panel.
     selected = client.get(changelist_url(f"?programme={programme.pk}")).content.decode()
     assert f'<li class="selected">\n    <a href="?programme={programme.pk}">' in selected
+
+
+def test_the_rare_word_check_finds_what_the_search_condition_finds(cast, monkeypatch):
+    """``_few_matches`` (plain SQL around the list's query) answers the requests the search's
+    own condition matches, or None past ``RARE_WORD_MATCHES``."""
+    from django.db.models import Q
+
+    from engineering_requests import selectors
+    from engineering_requests.admin import requests as request_admin
+    from territories.models import Collectivity
+    from territories.text import normalize
+
+    monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", 8)
+    for title in ("Pont de pierre", "Passerelle", "École 100% bois", "Halle_a"):
+        EngineeringRequestFactory(submitted=True, collectivity=cast.collectivity, title=title)
+    bulk_requests(12, collectivities=[cast.collectivity], official=cast.official, title="Pont")
+    scope = selectors.backoffice_visible_to(cast.delegate)
+    name = cast.collectivity.name
+    for words in (["pont"], ["passerelle"], ["100%"], ["e_a"], ["zzz"], [name], ["ab", "pierre"]):
+        answers = request_admin._few_matches(scope, words)
+        for word, found in zip(words, answers, strict=True):
+            condition = Q(title__icontains=word) | Q(reference__icontains=word)
+            if len(normalize(word)) >= 3:
+                condition |= Q(
+                    collectivity__in=Collectivity.objects.filter(
+                        search_name__contains=normalize(word)
+                    ).values("pk")
+                )
+            expected = set(scope.filter(condition).values_list("pk", flat=True))
+            if len(word) < 3:
+                assert found is None
+            elif found is None:
+                assert len(expected) >= 8 or name in words, word
+            else:
+                assert set(found) == expected, word
