@@ -17,14 +17,17 @@ from django.template.loader import get_template, select_template
 from django.template.response import TemplateResponse
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from anct_portal import admin_shell
 from anct_portal.admin_shell import static_url, url
+from engineering_requests.admin.changelist import fast_results
 from engineering_requests.templatetags.backoffice_list import (
     backoffice_action_fields,
     backoffice_filters,
     backoffice_result_list,
+    result_headers_context,
+    rows_html,
 )
 
 esc = conditional_escape
@@ -137,17 +140,31 @@ def _actions_html(context, index: int) -> str:
     return "".join(out)
 
 
-def _results_html(cl) -> str:
-    """``{% backoffice_result_list cl %}``: the project's ``change_list_results.html``."""
-    context = backoffice_result_list(cl)
-    rows = context.get("rows")
-    if rows is None:  # rows the stock renderer built: its template
-        return get_template("admin/engineering_requests/change_list_results.html").render(context)
-    if not context["results"]:
-        return ""
+# The results' headers (``<thead>``) by what they are made of (see ``_headers_key``): the
+# same few on most pages (a label, three sorting links and a dozen query strings a column).
+_HEADERS_HTML: dict[tuple, str] = {}
+_HEADERS_HTML_MAX = 200
+
+
+def _headers_key(cl) -> tuple:
+    """The model admin, the language, the columns and the list's parameters (its sorting
+    among them)."""
+    return (
+        type(cl.model_admin),
+        get_language(),
+        tuple(map(str, cl.list_display)),
+        tuple(cl.list_display_links or ()),
+        tuple(cl.sortable_by) if cl.sortable_by is not None else None,
+        tuple(cl.get_ordering_field_columns().items()),
+        tuple(sorted((name, tuple(values)) for name, values in cl.filter_params.items())),
+    )
+
+
+def _headers_html(context) -> str:
+    """The headers' row of the project's ``change_list_results.html``."""
     labels = context["labels"]
     several = context["num_sorted_fields"] > 1
-    out = ['<div class="results">\n<table id="result_list">\n<thead>\n<tr>\n']
+    out = []
     for header in context["result_headers"]:
         out.append(f'<th scope="col"{esc(header["class_attrib"])}>\n')
         text = esc(capfirst(header["text"]))
@@ -175,8 +192,29 @@ def _results_html(cl) -> str:
         else:
             out.append(f'<div class="text"><span>{text}</span></div>\n')
         out.append('<div class="clear"></div>\n</th>')
-    out.append(f"</tr>\n</thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n</div>\n")
     return "".join(out)
+
+
+def _results_html(cl) -> str:
+    """``{% backoffice_result_list cl %}``: the project's ``change_list_results.html``."""
+    results = fast_results(cl)
+    if results is None:  # rows the stock renderer builds: its template
+        return get_template("admin/engineering_requests/change_list_results.html").render(
+            backoffice_result_list(cl)
+        )
+    if not results:
+        return ""
+    key = _headers_key(cl)
+    headers = _HEADERS_HTML.get(key)
+    if headers is None:
+        headers = _headers_html(result_headers_context(cl))
+        if len(_HEADERS_HTML) >= _HEADERS_HTML_MAX:
+            _HEADERS_HTML.clear()
+        _HEADERS_HTML[key] = headers
+    return (
+        '<div class="results">\n<table id="result_list">\n<thead>\n<tr>\n'
+        f"{headers}</tr>\n</thead>\n<tbody>\n{rows_html(results)}\n</tbody>\n</table>\n</div>\n"
+    )
 
 
 def _pagination_html(cl) -> str:

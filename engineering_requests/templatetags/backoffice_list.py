@@ -36,34 +36,47 @@ _SELECTED_ITEM = mark_safe(' class="selected"')
 _SELECTED_OPTION = mark_safe(" selected")
 
 
+def result_headers_context(cl) -> dict:
+    """The headers' part of ``change_list_results.html``'s context."""
+    headers = list(admin_list.result_headers(cl))
+    for header in headers:
+        if header.get("sort_priority"):
+            header["sort_priority_title"] = gettext(SORTING_PRIORITY) % {
+                "priority_number": header["sort_priority"]
+            }
+    return {
+        "result_headers": headers,
+        "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+        "labels": {
+            "remove_sorting": gettext(REMOVE_FROM_SORTING),
+            "toggle_sorting": gettext(TOGGLE_SORTING),
+        },
+    }
+
+
 @register.inclusion_tag("admin/engineering_requests/change_list_results.html")
 def backoffice_result_list(cl):
     results = fast_results(cl)
     if results is None:
         context = admin_list.result_list(cl)
-    else:
-        headers = list(admin_list.result_headers(cl))
-        context = {
-            "cl": cl,
-            "result_hidden_fields": [],
-            "result_headers": headers,
-            "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-            "results": results,
-            # One string for the page's rows (a template loop cost 15 µs a row).
-            "rows": mark_safe(  # noqa: S308 (each row is escaped HTML, see fast_results)
-                "".join(f"\n<tr>{row[0]}</tr>\n" for row in results)
-            ),
-        }
-    for header in context["result_headers"]:
-        if header.get("sort_priority"):
-            header["sort_priority_title"] = gettext(SORTING_PRIORITY) % {
-                "priority_number": header["sort_priority"]
-            }
-    context["labels"] = {
-        "remove_sorting": gettext(REMOVE_FROM_SORTING),
-        "toggle_sorting": gettext(TOGGLE_SORTING),
+        headers = result_headers_context(cl)
+        context["result_headers"] = headers["result_headers"]
+        context["labels"] = headers["labels"]
+        return context
+    return {
+        "cl": cl,
+        "result_hidden_fields": [],
+        **result_headers_context(cl),
+        "results": results,
+        # One string for the page's rows (a template loop cost 15 µs a row).
+        "rows": rows_html(results),
     }
-    return context
+
+
+def rows_html(results) -> str:
+    return mark_safe(  # noqa: S308 (each row is escaped HTML, see fast_results)
+        "".join(f"\n<tr>{row[0]}</tr>\n" for row in results)
+    )
 
 
 def _by_title(title) -> str:
