@@ -41,6 +41,13 @@ class PortalAdminSite(admin.AdminSite):
             "log_entries": self.get_log_entries(request),
         }
 
+    def index(self, request, extra_context=None):
+        from anct_portal import admin_index
+
+        response = super().index(request, extra_context)
+        admin_index.written_out(response)
+        return response
+
     def get_urls(self):
         # "View on site" redirects only to what the user may see in the admin: the stock
         # shortcut would answer 302 for any existing id (and 404 otherwise), telling a

@@ -40,23 +40,15 @@ class NextPageChangeList(ChangeList):
         if self.page_num < 1:
             raise IncorrectLookupParameters
         offset = (self.page_num - 1) * per_page
-        queryset = self.queryset
-        # The columns a page shows (``ModelAdmin.list_page_fields``, for ``QuerySet.only``):
-        # the long texts of a request are not read for a list.
-        if page_fields := getattr(self.model_admin, "list_page_fields", ()):
-            queryset = queryset.only(*page_fields)
-        # Values of related rows a column shows, read in the same query as annotations
-        # (``ModelAdmin.list_page_annotations()``): no related model instance per row.
-        if annotations := getattr(self.model_admin, "list_page_annotations", None):
-            queryset = queryset.annotate(**annotations())
-        if offset:
-            # A deep page: skip the first rows on the ordering's index alone (identifiers
-            # only, no joins), then load the page's rows. Without this, page 100 joined and
-            # read 5,000 full rows to throw 4,950 away.
-            ids = self.queryset.values("pk")[offset : offset + per_page + 1]
-            rows = list(queryset.filter(pk__in=ids)[: per_page + 1])
-        else:
-            rows = list(queryset[: per_page + 1])
+        # Rows the model admin reads itself from the page's ids (``list_page_rows``: plain
+        # values, no model instances), where it can and ``fast_results`` renders them (the
+        # stock renderer, for a popup or editable rows, needs model instances).
+        rows = None
+        read_rows = getattr(self.model_admin, "list_page_rows", None)
+        if read_rows and not self.is_popup and not self.list_editable:
+            rows = read_rows(self.queryset.values("pk")[offset : offset + per_page + 1])
+        if rows is None:
+            rows = self._page_models(offset, per_page)
         if not rows and self.page_num > 1:
             raise IncorrectLookupParameters
         self.has_next_page = len(rows) > per_page
@@ -81,6 +73,24 @@ class NextPageChangeList(ChangeList):
         self.next_page_url = (
             self.get_query_string({"p": self.page_num + 1}) if self.has_next_page else None
         )
+
+    def _page_models(self, offset, per_page):
+        queryset = self.queryset
+        # The columns a page shows (``ModelAdmin.list_page_fields``, for ``QuerySet.only``):
+        # the long texts of a request are not read for a list.
+        if page_fields := getattr(self.model_admin, "list_page_fields", ()):
+            queryset = queryset.only(*page_fields)
+        # Values of related rows a column shows, read in the same query as annotations
+        # (``ModelAdmin.list_page_annotations()``): no related model instance per row.
+        if annotations := getattr(self.model_admin, "list_page_annotations", None):
+            queryset = queryset.annotate(**annotations())
+        if offset:
+            # A deep page: skip the first rows on the ordering's index alone (identifiers
+            # only, no joins), then load the page's rows. Without this, page 100 joined and
+            # read 5,000 full rows to throw 4,950 away.
+            ids = self.queryset.values("pk")[offset : offset + per_page + 1]
+            return list(queryset.filter(pk__in=ids)[: per_page + 1])
+        return list(queryset[: per_page + 1])
 
 
 # Rows ---------------------------------------------------------------------------------------
@@ -190,15 +200,15 @@ def fast_results(cl):
         url = add_preserved_filters(
             {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url
         )
-        url_start, url_end = url.split(_PK_PLACEHOLDER, 1)
+        # Escaped in parts (escaping is per character): the same as the whole link escaped.
+        url_start, url_end = map(escaped, url.split(_PK_PLACEHOLDER, 1))
     rows = []
     for obj in cl.result_list:
         cells = []
         for opening, closing, render, is_link in columns:
             text = render(obj)
             if is_link:
-                href = escaped(f"{url_start}{quote(obj.pk)}{url_end}")
-                text = f'<a href="{href}">{text}</a>'
+                text = f'<a href="{url_start}{escaped(quote(obj.pk))}{url_end}">{text}</a>'
             cells.append(f"{opening}{text}{closing}")
         rows.append(ResultList(None, [mark_safe("".join(cells))]))  # noqa: S308 (escaped above)
     return rows

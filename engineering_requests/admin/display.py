@@ -14,8 +14,8 @@ from engineering_requests.enums import RequestState
 _BADGES: dict[tuple[str, str | None], str] = {}
 
 
-def state_badge(state: str) -> str:
-    key = (state, get_language())
+def state_badge(state: str, language: str | None = None) -> str:
+    key = (state, language or get_language())
     badge = _BADGES.get(key)
     if badge is None:
         try:
@@ -29,21 +29,22 @@ def state_badge(state: str) -> str:
     return badge
 
 
-def days_since(moment) -> int | None:
+def days_since(moment, now=None) -> int | None:
     if moment is None:
         return None
-    return max(0, (timezone.now() - moment).days)
+    return max(0, ((now or timezone.now()) - moment).days)
 
 
 # (days, language) -> label: fifty a list page, most of them repeated.
 _AGES: dict[tuple[int, str | None], str] = {}
 
 
-def age_label(moment) -> str:
-    days = days_since(moment)
+def age_label(moment, *, now=None, language=None) -> str:
+    """``now`` and ``language``: the page's, when it labels many rows."""
+    days = days_since(moment, now)
     if days is None:
         return "–"
-    key = (days, get_language())
+    key = (days, language or get_language())
     label = _AGES.get(key)
     if label is None:
         label = ngettext("%(days)d jour", "%(days)d jours", days) % {"days": days}

@@ -71,6 +71,10 @@ def catalogue_choices(request) -> dict[str, list[tuple[int, str]]]:
 class ChoiceFilter(admin.SimpleListFilter):
     """A filter on a value among fixed choices; subclasses say how a value filters."""
 
+    # Whether the choices are the class's own (``options``, the same in a given language,
+    # possibly none for some users) rather than read from the database.
+    fixed_choices = True
+
     def lookups(self, request, model_admin):
         return self.options
 
@@ -124,6 +128,8 @@ class StateFilter(ChoiceFilter):
 class DepartementFilter(ChoiceFilter):
     """The user's own départements only (all of them for national staff)."""
 
+    fixed_choices = False
+
     title = _("département")
     parameter_name = "departement"
     template = "admin/engineering_requests/filter_select.html"  # a hundred choices for ANCT
@@ -152,6 +158,7 @@ class DepartementFilter(ChoiceFilter):
 
 
 class DomainFilter(ChoiceFilter):
+    fixed_choices = False
     title = _("domaine prioritaire")
     parameter_name = "domaine"
     template = "admin/engineering_requests/filter_select.html"
@@ -172,6 +179,7 @@ class DomainFilter(ChoiceFilter):
 
 
 class ProgrammeFilter(ChoiceFilter):
+    fixed_choices = False
     title = _("programme")
     parameter_name = "programme"
 

@@ -10,6 +10,11 @@ from django.utils.safestring import SafeString
 
 def escaped(value) -> str:
     """``django.utils.html.conditional_escape(value)``."""
+    kind = value.__class__
+    if kind is str:  # most cells: no lazy string, no ``__html__`` to look for
+        return html.escape(value)
+    if kind is SafeString:
+        return value
     if isinstance(value, Promise):
         value = str(value)
     if hasattr(value, "__html__"):

@@ -140,7 +140,7 @@ def test_admin_search_never_finds_requests_out_of_scope(world):
     changelist = reverse("admin:engineering_requests_engineeringrequest_changelist")
     for term in (world.escalated.reference, world.cast.collectivity.code, world.escalated.title):
         response = client.get(changelist, {"q": term})
-        assert list(response.context["cl"].result_list) == [], term
+        assert list(response.context_data["cl"].result_list) == [], term
 
 
 def test_the_comite_report_of_another_departement_is_refused(world):

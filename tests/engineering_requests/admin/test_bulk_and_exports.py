@@ -45,7 +45,9 @@ def test_bulk_start_review_reports_each_failure(admin_as, cast):
 def test_bulk_start_review_is_for_delegates_only(admin_as, cast):
     request = cast.request_in(S.SUBMITTED)
     client = admin_as(cast.national)
-    choices = dict(client.get(changelist_url()).context["action_form"].fields["action"].choices)
+    choices = dict(
+        client.get(changelist_url()).context_data["action_form"].fields["action"].choices
+    )
     assert "take_in_review" not in choices and "export_csv" in choices
     run_action(client, "take_in_review", [request])
     request.refresh_from_db()

@@ -87,7 +87,7 @@ def test_change_list_runs_a_constant_number_of_queries(
             with django_assert_max_num_queries(7):
                 response = client.get(changelist_url(query))
             assert response.status_code == 200
-            assert response.context["cl"].result_list, (user, query)
+            assert response.context_data["cl"].result_list, (user, query)
 
 
 def test_pages_never_count_the_table(admin_as, cast, thousand):
@@ -95,12 +95,14 @@ def test_pages_never_count_the_table(admin_as, cast, thousand):
     with CaptureQueriesContext(connection) as queries:
         first = client.get(changelist_url())
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
-    cl = first.context["cl"]
+    cl = first.context_data["cl"]
     assert len(cl.result_list) == 50 and cl.has_next_page and cl.next_page_url
     page = first.content.decode()
     assert "Page suivante" in page and "Lignes 1 à 50" in page
     last = client.get(changelist_url("?p=20"))
-    assert len(last.context["cl"].result_list) == 50 and not last.context["cl"].has_next_page
+    assert (
+        len(last.context_data["cl"].result_list) == 50 and not last.context_data["cl"].has_next_page
+    )
     assert "Page précédente" in last.content.decode()
     assert client.get(changelist_url("?p=21")).status_code == 302  # past the end: back to p1
 
@@ -134,7 +136,7 @@ def test_columns_show_reference_collectivite_state_age_domains_programme_delegat
 
 def test_filters_and_search(admin_as, cast):
     def shown(query, user=cast.delegate):
-        return set(admin_as(user).get(changelist_url(query)).context["cl"].result_list)
+        return set(admin_as(user).get(changelist_url(query)).context_data["cl"].result_list)
 
     common = {"collectivity": cast.collectivity, "submitted_by": cast.official}
     new = EngineeringRequestFactory(submitted=True, **common)
@@ -179,10 +181,12 @@ def test_departement_filter_offers_only_the_users_departements(admin_as, cast):
     mine, other = cast.collectivity.departement, DepartementFactory()
     delegate = DelegateFactory(departements=[mine, DepartementFactory(name="Corrèze")])
     response = admin_as(delegate).get(changelist_url())
-    spec = next(s for s in response.context["cl"].filter_specs if s.parameter_name == "departement")
+    spec = next(
+        s for s in response.context_data["cl"].filter_specs if s.parameter_name == "departement"
+    )
     labels = [label for _value, label in spec.lookup_choices]
     assert len(labels) == 2 and any(mine.name in label for label in labels)
     assert not any(other.name in label for label in labels)
     # A delegate of a single département has nothing to choose: no filter shown.
-    single = admin_as(cast.delegate).get(changelist_url()).context["cl"]
+    single = admin_as(cast.delegate).get(changelist_url()).context_data["cl"]
     assert "departement" not in [s.parameter_name for s in single.filter_specs]

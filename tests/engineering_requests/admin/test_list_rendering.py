@@ -67,7 +67,7 @@ def test_filters_show_what_the_admin_templates_show(admin_as, cast, role, url):
         programme=Programme.objects.first().pk,
         departement=cast.collectivity.departement_id,
     )
-    cl = admin_as(getattr(cast, role)).get(url).context["cl"]
+    cl = admin_as(getattr(cast, role)).get(url).context_data["cl"]
     assert cl.filter_specs
     for spec in cl.filter_specs:
         assert [{**c, "display": str(c["display"])} for c in spec.choices(cl)] == [
@@ -160,7 +160,7 @@ def test_columns_read_from_the_page_query_match_the_objects(admin_as, cast):
         (EscalatedRequest, QUEUE_URL, cast.national),
     ):
         model_admin = site._registry[model]
-        cl = admin_as(user).get(url).context["cl"]
+        cl = admin_as(user).get(url).context_data["cl"]
         assert cl.result_list
         for row in cl.result_list:
             plain = model.objects.get(pk=row.pk)
@@ -183,7 +183,7 @@ def test_rows_and_headers_show_what_the_admin_template_shows(admin_as, cast, que
     for user, url in ((cast.delegate, changelist_url(query)), (cast.national, QUEUE_URL + query)):
         if user is cast.national and "o=" in query:
             continue  # the queue has a fixed order
-        cl = admin_as(user).get(url).context["cl"]
+        cl = admin_as(user).get(url).context_data["cl"]
         assert cl.result_list
         ours = get_template("admin/engineering_requests/change_list_results.html").render(
             backoffice_result_list(cl)
@@ -202,7 +202,7 @@ def test_action_fields_show_what_the_admin_template_shows(admin_as, cast):
     )
     shown = {}
     for role in ("delegate", "national", "delegate"):  # different actions, read from the cache
-        form = admin_as(getattr(cast, role)).get(changelist_url()).context["action_form"]
+        form = admin_as(getattr(cast, role)).get(changelist_url()).context_data["action_form"]
         ours = backoffice_action_fields(form)
         assert normalized(ours) == normalized(stock.render(Context({"action_form": form})))
         shown[role] = ours
@@ -216,15 +216,15 @@ def test_media_is_the_admin_media_rendered_once(admin_as, cast):
     from engineering_requests.models import EngineeringRequest, EscalatedRequest
 
     response = admin_as(cast.delegate).get(changelist_url())
-    media = response.context["media"]
+    media = response.context_data["media"]
     assert isinstance(media, RenderedMedia)
-    stock = site._registry[EngineeringRequest].media + response.context["action_form"].media
+    stock = site._registry[EngineeringRequest].media + response.context_data["action_form"].media
     assert media.css == stock["css"].render() and media.js == stock["js"].render()
     assert str(media) == stock.render()
     page = response.content.decode()
     assert stock["js"].render() in page and "engineering_requests/admin" in page
     # The queue (another model admin, no action form) has its own.
-    queue = admin_as(cast.national).get(QUEUE_URL).context["media"]
+    queue = admin_as(cast.national).get(QUEUE_URL).context_data["media"]
     assert queue is not media
     assert str(queue) == site._registry[EscalatedRequest].media.render()
 

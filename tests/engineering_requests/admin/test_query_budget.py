@@ -54,7 +54,7 @@ def test_deep_pages_show_the_same_rows_as_an_offset(admin_as, cast):
         .values_list("pk", flat=True)
     )
     for page in (1, 2, 4, 6):
-        cl = client.get(changelist_url(f"?p={page}")).context["cl"]
+        cl = client.get(changelist_url(f"?p={page}")).context_data["cl"]
         assert [r.pk for r in cl.result_list] == expected[(page - 1) * 50 : page * 50]
         assert cl.has_next_page == (page * 50 < len(expected))
 
@@ -135,7 +135,7 @@ def test_rows_keep_the_admin_markup(admin_as, cast, rf):
         (cast.delegate, changelist_url()),
         (cast.national, "/admin/engineering_requests/escalatedrequest/"),
     ):
-        cl = admin_as(user).get(url).context["cl"]
+        cl = admin_as(user).get(url).context_data["cl"]
         fast = [str(row[0]) for row in fast_results(cl)]
         stock = ["".join(row) for row in admin_list.results(cl)]
         assert fast == stock
@@ -167,7 +167,7 @@ def test_rare_and_common_words_find_the_same_requests(admin_as, cast, monkeypatc
         monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", limit)
         client = admin_as(cast.delegate)
         return {
-            q: {r.pk for r in client.get(changelist_url(q)).context["cl"].result_list}
+            q: {r.pk for r in client.get(changelist_url(q)).context_data["cl"].result_list}
             for q in queries
         }
 

@@ -56,7 +56,7 @@ def test_queue_lists_escalations_oldest_first_with_their_justification(admin_as,
     response = admin_as(cast.national).get(QUEUE_URL)
 
     assert response.status_code == 200
-    assert list(response.context["cl"].result_list) == [oldest, middle, recent]
+    assert list(response.context_data["cl"].result_list) == [oldest, middle, recent]
     page = unescape(response.content.decode())
     for text in (
         "Commune de 200 habitants en déprise démographique.",

@@ -101,7 +101,7 @@ def test_other_delegate_does_not_see_it_in_list_search_or_exports(admin_as, cast
     page = client.get(changelist_url()).content.decode()
     assert own.reference in page and request_a.reference not in page
     for query in (f"?q={request_a.reference}", "?q=Passerelle", "?statut=escalated"):
-        shown = client.get(changelist_url(query)).context["cl"].result_list
+        shown = client.get(changelist_url(query)).context_data["cl"].result_list
         assert request_a not in shown
 
     csv_text = b"".join(client.get(export_url("csv")).streaming_content).decode()

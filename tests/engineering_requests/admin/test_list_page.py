@@ -1,0 +1,163 @@
+"""The change lists' page written out in Python (``list_page.ChangeListPage`` and the shell of
+``anct_portal.admin_shell``) is what the admin's templates render from the same context."""
+
+import re
+
+import pytest
+
+from engineering_requests.admin.list_page import ChangeListPage
+from engineering_requests.enums import RequestState as S
+from tests.engineering_requests.admin.conftest import changelist_url
+from tests.engineering_requests.admin.test_changelist import bulk_requests
+from tests.engineering_requests.admin.test_list_rendering import QUEUE_URL
+from tests.engineering_requests.factories import EngineeringRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def normalized(html) -> str:
+    """Markup without the templates' indentation; CSRF tokens (masked anew on each reading)
+    blanked."""
+    html = re.sub(
+        r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken"', str(html)
+    )
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+
+def assert_as_the_templates(response) -> str:
+    assert response.status_code == 200
+    page = response.template_name
+    assert isinstance(page, ChangeListPage)
+    ours = response.content.decode()
+    stock = page.stock_template().render(response.context_data, response.wsgi_request)
+    assert normalized(ours) == normalized(stock)
+    return ours
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [
+        ("delegate", changelist_url()),
+        ("delegate", changelist_url("?p=2")),
+        ("delegate", changelist_url("?statut=in_review&q=%3Cb%3E%20%26%20pont&o=2.-4")),
+        ("delegate", changelist_url("?a_traiter=moi&anciennete=30-90&o=-3")),
+        ("delegate", changelist_url("?q=rien-ne-correspond")),
+        ("national", changelist_url("?departement={departement}&forme=programme")),
+        ("national", QUEUE_URL),
+        ("national", QUEUE_URL + "?motif=rare_expertise&q=pont"),
+        ("national", QUEUE_URL + "?q=rien-ne-correspond"),
+    ],
+)
+def test_the_page_is_the_templates_page(admin_as, cast, role, url):
+    bulk_requests(120, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequestFactory(escalated=True, collectivity=cast.collectivity)
+    url = url.format(departement=cast.collectivity.departement_id)
+    assert_as_the_templates(admin_as(getattr(cast, role)).get(url))
+
+
+def test_in_english_too(admin_as, cast):
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    client = admin_as(cast.delegate)
+    page = assert_as_the_templates(client.get(changelist_url(), HTTP_ACCEPT_LANGUAGE="en"))
+    assert '<html lang="en"' in page and "Log out" in page
+
+
+def test_with_the_messages_of_a_bulk_action(admin_as, cast):
+    first, busy = cast.request_in(S.SUBMITTED), cast.request_in(S.IN_REVIEW)
+    client = admin_as(cast.delegate)
+    response = client.post(
+        changelist_url(),
+        {"action": "take_in_review", "_selected_action": [first.pk, busy.pk], "index": 0},
+        follow=True,
+    )
+    page = assert_as_the_templates(response)
+    assert '<ul class="messagelist">' in page and first.reference in page
+    # Shown once: the next page has none.
+    assert "messagelist" not in client.get(changelist_url()).content.decode()
+
+
+def test_pages_it_does_not_write_keep_the_templates(admin_as, cast):
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    response = admin_as(cast.delegate).get(changelist_url("?_popup=1"))
+    assert response.status_code == 200
+    assert not isinstance(response.template_name, ChangeListPage)
+    assert 'class="popup ' in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["", "?p=2", "?o=3.-4", "?o=-2&statut=in_review", "?q=pont"])
+def test_rows_read_in_plain_sql_are_the_querysets(admin_as, cast, query):
+    """The page's rows (``page_rows``: plain values) are the requests, in the order and with
+    the values the ORM reads (``_page_models``)."""
+    from engineering_requests.admin.page_rows import PageRow
+
+    bulk_requests(120, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequestFactory(escalated=True, collectivity=cast.collectivity)
+    for user, url in ((cast.delegate, changelist_url(query)), (cast.national, QUEUE_URL + query)):
+        if user is cast.national and query not in ("", "?q=pont"):
+            continue  # the queue: a fixed order, a single request
+        cl = admin_as(user).get(url).context_data["cl"]
+        assert cl.result_list and all(isinstance(row, PageRow) for row in cl.result_list)
+        offset = (cl.page_num - 1) * cl.list_per_page
+        models = cl._page_models(offset, cl.list_per_page)[: cl.list_per_page]
+        assert cl.result_list == models  # a row equals its model instance
+        assert {hash(row) for row in cl.result_list} == {hash(model) for model in models}
+        for row, model in zip(cl.result_list, models, strict=True):
+            assert str(row) == str(model)
+            for name in cl.model_admin.list_page_columns:
+                if name == "assigned_delegate":
+                    assert str(row.assigned_delegate or "") == str(model.assigned_delegate or "")
+                elif name in row.__dict__ and hasattr(model, name):
+                    assert getattr(row, name) == getattr(model, name), name
+
+
+def test_the_filters_panel_kept_by_its_inputs_is_never_stale(admin_as, cast):
+    from programmes.models import Programme
+    from tests.programmes.factories import ProgrammeFactory
+
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    programme = ProgrammeFactory(name="Programme d'avant")
+    client = admin_as(cast.delegate)
+    first = client.get(changelist_url()).content.decode()
+    assert "Programme d&#x27;avant" in first
+    assert client.get(changelist_url()).content.decode().count("Programme d&#x27;avant") == 1
+    Programme.objects.filter(pk=programme.pk).update(name="Programme renommé")
+    page = client.get(changelist_url()).content.decode()
+    assert "Programme renommé" in page and "Programme d&#x27;avant" not in page
+    # Another selection, another panel.
+    selected = client.get(changelist_url(f"?programme={programme.pk}")).content.decode()
+    assert f'<li class="selected">\n    <a href="?programme={programme.pk}">' in selected
+
+
+def test_the_rare_word_check_finds_what_the_search_condition_finds(cast, monkeypatch):
+    """``_few_matches`` (plain SQL around the list's query) answers the requests the search's
+    own condition matches, or None past ``RARE_WORD_MATCHES``."""
+    from django.db.models import Q
+
+    from engineering_requests import selectors
+    from engineering_requests.admin import requests as request_admin
+    from territories.models import Collectivity
+    from territories.text import normalize
+
+    monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", 8)
+    for title in ("Pont de pierre", "Passerelle", "École 100% bois", "Halle_a"):
+        EngineeringRequestFactory(submitted=True, collectivity=cast.collectivity, title=title)
+    bulk_requests(12, collectivities=[cast.collectivity], official=cast.official, title="Pont")
+    scope = selectors.backoffice_visible_to(cast.delegate)
+    name = cast.collectivity.name
+    for words in (["pont"], ["passerelle"], ["100%"], ["e_a"], ["zzz"], [name], ["ab", "pierre"]):
+        answers = request_admin._few_matches(scope, words)
+        for word, found in zip(words, answers, strict=True):
+            condition = Q(title__icontains=word) | Q(reference__icontains=word)
+            if len(normalize(word)) >= 3:
+                condition |= Q(
+                    collectivity__in=Collectivity.objects.filter(
+                        search_name__contains=normalize(word)
+                    ).values("pk")
+                )
+            expected = set(scope.filter(condition).values_list("pk", flat=True))
+            if len(word) < 3:
+                assert found is None
+            elif found is None:
+                assert len(expected) >= 8 or name in words, word
+            else:
+                assert set(found) == expected, word
