@@ -20,13 +20,15 @@ import secrets
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.http import QueryDict
 from django.template import Context
 from django.template.defaultfilters import urlencode
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf
-from django.utils.html import conditional_escape
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from anct_portal.context_processors import SERVICE_NAME, SERVICE_TAGLINE
 from anct_portal.menu import menu_for
@@ -54,7 +56,14 @@ def _parts(template_name: str, values: dict, slots: tuple[str, ...], extra=None)
     """``template_name`` rendered with ``values`` (what it tests) and a marker for each slot,
     split at the markers: literal markup at even positions, slot names at odd ones. ``extra``:
     more context that ``values`` and the language determine (not part of the key)."""
-    key = (template_name, get_language(), get_script_prefix(), get_urlconf(), tuple(values.items()))
+    key = (
+        template_name,
+        get_language(),
+        get_script_prefix(),
+        get_urlconf(),
+        tuple(values.items()),
+        slots,  # a template may test whether a slot is there
+    )
     parts = _fragments.get(key)
     if parts is None:
         context = {
@@ -164,4 +173,89 @@ def header(context) -> str:
         {"menu": tuple((item["url"], item["active"]) for item in menu)},
         extra={"MAIN_MENU": menu},
         header_tools=tools,
+    )
+
+
+def breadcrumb(current, parent_url=None, parent_label=None) -> str:
+    """includes/breadcrumb.html as ``{% include %}`` renders it, from its fragments."""
+    slots = {"current": current}
+    if parent_url:
+        slots.update(parent_url=parent_url, parent_label=parent_label)
+    return fragment("includes/breadcrumb.html", **slots)
+
+
+# Pagination -------------------------------------------------------------------------------
+
+
+def _pagination_text() -> dict:
+    key = ("pagination", get_language())
+    text = _fragments.get(key)
+    if text is None:
+        # As {% translate %} and {% blocktranslate %} give them: literals, not escaped.
+        text = {
+            "nav": gettext("Pagination"),
+            "first": gettext("Première page"),
+            "previous": gettext("Page précédente"),
+            "next": gettext("Page suivante"),
+            "last": gettext("Dernière page"),
+            "page": gettext("Page %(number)s"),
+        }
+        _fragments[key] = text
+    return text
+
+
+def pagination(context) -> str:
+    """The DSFR pagination of ``page_obj`` over ``page_range`` (the page numbers to show, with
+    the paginator's ellipsis), each link keeping the query string but its page."""
+    page = context.get("page_obj")
+    paginator = getattr(page, "paginator", None)
+    if paginator is None or not paginator.num_pages > 1:
+        return ""
+    text = _pagination_text()
+    request = context.get("request")
+    query = request.GET.copy() if request is not None else QueryDict(mutable=True)
+
+    def href(number) -> str:
+        # As {% query_replace page=… %}: the page replaced where it stands, or added last.
+        if number is None:
+            without = query.copy()
+            without.pop("page", None)
+            encoded = without.urlencode()
+        else:
+            query["page"] = number
+            encoded = query.urlencode()
+        return escape(f"?{encoded}" if encoded else "?")
+
+    def link(css, label, number, enabled) -> str:
+        if enabled:
+            return f'<a class="fr-pagination__link {css}" href="{href(number)}">{label}</a>'
+        return f'<a class="fr-pagination__link {css}" aria-disabled="true" role="link">{label}</a>'
+
+    previous_css = "fr-pagination__link--prev fr-pagination__link--lg-label"
+    next_css = "fr-pagination__link--next fr-pagination__link--lg-label"
+    has_previous, has_next = page.has_previous(), page.has_next()
+    items = [
+        link("fr-pagination__link--first", text["first"], None, has_previous),
+        link(previous_css, text["previous"], has_previous and page.number - 1, has_previous),
+    ]
+    for number in context.get("page_range") or ():
+        if number == paginator.ELLIPSIS:
+            items.append('<span class="fr-pagination__link fr-hidden fr-unhidden-lg">…</span>')
+            continue
+        shown = escape(localize(number))  # as {{ number }} shows it
+        title = text["page"] % {"number": shown}
+        if number == page.number:
+            items.append(
+                f'<a class="fr-pagination__link" aria-current="page" title="{title}">{shown}</a>'
+            )
+        else:
+            items.append(
+                f'<a class="fr-pagination__link" href="{href(number)}" title="{title}">{shown}</a>'
+            )
+    items.append(link(next_css, text["next"], has_next and page.number + 1, has_next))
+    items.append(link("fr-pagination__link--last", text["last"], paginator.num_pages, has_next))
+    body = "\n".join(f"    <li>{item}</li>" for item in items)
+    return mark_safe(  # noqa: S308 (values escaped above, texts from our catalogue)
+        f'<nav role="navigation" class="fr-pagination fr-mt-3w" aria-label="{text["nav"]}">\n'
+        f'  <ul class="fr-pagination__list">\n{body}\n  </ul>\n</nav>\n'
     )

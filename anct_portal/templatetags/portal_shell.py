@@ -25,3 +25,14 @@ def shell_footer():
 @register.simple_tag(takes_context=True)
 def shell_scripts(context):
     return shell.scripts(context)
+
+
+@register.simple_tag
+def breadcrumb(current, parent_url=None, parent_label=None):
+    """What ``{% include "includes/breadcrumb.html" %}`` shows, rendered once per language."""
+    return shell.breadcrumb(current, parent_url, parent_label)
+
+
+@register.simple_tag(takes_context=True)
+def pagination(context):
+    return shell.pagination(context)

@@ -2,9 +2,10 @@
 request's values put in afterwards) and the pages written in Python show what the templates
 they replaced showed, rendered by Django for each request.
 
-``shell_reference/`` holds those templates as they were; a page is fetched once as it is now
-and once with them first in the template directories, and both must be the same markup (the
-CSRF tokens and CSP nonces, new for every request, aside)."""
+``shell_reference/`` holds those templates as they were (with shell_reference_tags.py for what
+the views and tags gave them); a page is fetched once as it is now and once with them first in
+the template directories, and both must be the same markup (the CSRF tokens and CSP nonces, new
+for every request, aside)."""
 
 import re
 from pathlib import Path
@@ -33,6 +34,9 @@ def cast(db):
 def reference_templates():
     engine = {**settings.TEMPLATES[0]}
     engine["DIRS"] = [REFERENCE, *engine["DIRS"]]
+    # What the reference templates need that the views no longer give them.
+    libraries = {"shell_reference": "tests.anct_portal.shell_reference_tags"}
+    engine["OPTIONS"] = {**engine["OPTIONS"], "libraries": libraries}
     return override_settings(TEMPLATES=[engine])
 
 
