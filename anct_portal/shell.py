@@ -25,6 +25,7 @@ from django.template import Context
 from django.template.defaultfilters import urlencode
 from django.template.loader import get_template
 from django.urls import get_script_prefix, get_urlconf
+from django.utils.autoreload import file_changed
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
@@ -46,6 +47,14 @@ _fragments: dict = {}
 def _forget_fragments(**kwargs) -> None:
     # Templates, URLs, static files and languages all come from settings (tests change them).
     _fragments.clear()
+
+
+@receiver(file_changed)
+def _forget_edited_templates(sender, file_path, **kwargs) -> None:
+    # runserver reloads an edited template without restarting: so must the fragments. (Returns
+    # None: a true value would stop the autoreloader from restarting for other files.)
+    if file_path.suffix != ".py":
+        _fragments.clear()
 
 
 def _marker(name: str) -> str:

@@ -660,11 +660,12 @@ class RequestFilterForm(forms.Form):
         self.fields["statut"].choices = self.state_choices(state_counts, selected_state)
 
     @staticmethod
-    def state_choices(state_counts=None, selected_state=""):
-        """All states, then each state with requests (or the one selected) and its count."""
+    def state_choices(state_counts=None, selected_state="", labels=None):
+        """All states, then each state with requests (or the one selected) and its count.
+        ``labels``: the states' labels already translated, by value."""
         counts = state_counts or {}
         return [("", _("Tous les statuts"))] + [
-            (value, f"{label} ({counts.get(value, 0)})")
+            (value, f"{labels[value] if labels else label} ({counts.get(value, 0)})")
             for value, label in RequestState.choices
             if counts.get(value) or value == selected_state
         ]

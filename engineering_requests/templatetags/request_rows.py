@@ -12,6 +12,7 @@ tests/anct_portal/test_shell_rendering.py compares the pages with the templates 
 """
 
 import functools
+import html
 import re
 
 from django import template
@@ -28,6 +29,9 @@ from engineering_requests.enums import RequestState as S
 from engineering_requests.forms import RequestFilterForm
 
 register = template.Library()
+
+# django.utils.html.escape without its lazy-string wrapper (a third of its cost): for str.
+_escape = html.escape
 
 # Constant markup, no data in it.
 _EMPTY_CELL = mark_safe(' class="portal-cell--empty"')
@@ -80,7 +84,7 @@ def _updated(moment, date_format: str) -> str:
     else:
         shown = escape(dateformat.format(local, date_format))
     # The template's |date:"c" is isoformat().
-    return f'<time datetime="{escape(local.isoformat())}">{shown}</time>'
+    return f'<time datetime="{_escape(local.isoformat())}">{shown}</time>'
 
 
 def _constants() -> dict:
@@ -151,12 +155,12 @@ def request_rows(requests, follow_view=False):
                     str(int(item.pk)),
                     constants["url_end"],
                     '">',
-                    escape(item.title) if item.title else text["untitled"],
+                    _escape(item.title) if item.title else text["untitled"],
                     '</a><br><span class="fr-text--xs fr-mb-0">',
-                    escape(item.reference) if item.reference else text["draft"],
+                    _escape(item.reference) if item.reference else text["draft"],
                     "</span></td>",
                     constants["collectivity_cell"],
-                    escape(item.collectivity_name),
+                    _escape(item.collectivity_name),
                     "</td>",
                     state_cells[follow_view, item.state],
                     _updated(item.last_transition_at, constants["date_format"]),
@@ -179,6 +183,8 @@ def _filter_form_markup() -> dict:
     q, statut = fields["q"], fields["statut"]
     # Labels and help texts escaped as {{ field.label }} escapes them.
     markup = {
+        "all_states": escape(RequestFilterForm.state_choices()[0][1]),
+        "labels": {value: str(label) for value, label in S.choices},
         "start": format_html(
             '<form id="filter-form" role="search" method="get" novalidate>\n'
             '  <div class="fr-grid-row fr-grid-row--gutters">\n'
@@ -230,13 +236,15 @@ def request_filter_form(context):
     typed = data.get("q") if data else None
     selected = (data.get("statut") if data else None) or ""
     markup = _filter_form_markup()
-    choices = RequestFilterForm.state_choices(context.get("counts"), context.get("state") or "")
+    choices = RequestFilterForm.state_choices(
+        context.get("counts"), context.get("state") or "", labels=markup["labels"]
+    )
     options = "".join(
-        f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
-        f"{escape(label)}</option>"
+        f'<option value="{_escape(value)}"{" selected" if value == selected else ""}>'
+        f"{markup['all_states'] if not value else _escape(label)}</option>"
         for value, label in choices
     )
-    value = f' value="{escape(typed)}"' if typed else ""
+    value = f' value="{_escape(typed)}"' if typed else ""
     return mark_safe(  # noqa: S308 (escaped above)
         f"{markup['start']}{value}{markup['middle']}{options}{markup['end']}"
     )

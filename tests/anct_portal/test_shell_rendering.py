@@ -141,3 +141,17 @@ def test_mes_demandes_with_filters_and_pages(client, cast):
     client.force_login(cast.contact)
     for query in ("", "?statut=local_support", "?q=zzz"):
         assert_same_page(client, reverse("engineering_requests:followed") + query)
+
+
+def test_an_edited_template_is_rendered_again_without_a_restart(client, cast):
+    from django.utils.autoreload import file_changed
+
+    from anct_portal import shell
+
+    client.get(reverse("home"))
+    assert shell._fragments
+    results = file_changed.send(sender=None, file_path=REFERENCE / "includes" / "footer.html")
+    assert not shell._fragments
+    assert not any(
+        result for receiver, result in results if receiver is shell._forget_edited_templates
+    )
