@@ -4,8 +4,11 @@ import functools
 from datetime import datetime
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts import roles
 from engineering_requests.enums import MessageKind, RequestState
@@ -303,4 +306,19 @@ class RequestTable:
             f"WHERE {self.condition} ORDER BY {sql['order']} LIMIT %s OFFSET %s",
             [*self.params, *sql["order_params"], page.stop - page.start, page.start],
         )
+        connection = connections[self.alias]
+        if settings.USE_TZ and not connection.features.supports_timezones:
+            # What the ORM's converters do on SQLite: naive values are in the database's zone.
+            return [
+                TableRow._make((*row[:4], _aware(row[4], connection.timezone), row[5]))
+                for row in rows
+            ]
         return [TableRow._make(row) for row in rows]
+
+
+def _aware(value, zone):
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, zone)
+    return value
