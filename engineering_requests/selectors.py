@@ -111,16 +111,6 @@ def followed_by(user) -> QuerySet[EngineeringRequest]:
     return visible_to(user).filter(contact_email=email)
 
 
-# What the officials' request tables show (engineering_requests/templatetags/request_rows.py).
-REQUEST_TABLE_COLUMNS = (
-    "title",
-    "reference",
-    "state",
-    "last_transition_at",
-    "collectivity__name",
-)
-
-
 def waiting_first(queryset) -> QuerySet[EngineeringRequest]:
     """What waits for the official first: answers to give, then drafts, then the open ones
     (the order of the ``request_waiting_first_idx`` index)."""
