@@ -660,7 +660,8 @@ class ProgressNoteForm(TokenFormMixin, forms.Form):
 
 
 class RequestFilterForm(forms.Form):
-    """Rendered by engineering_requests/includes/filter_form.html (markup written out)."""
+    """Rendered by ``{% request_filter_form %}`` (engineering_requests/templatetags/
+    request_rows.py, markup written out) from its fields and ``state_choices``."""
 
     q = forms.CharField(
         label=_("Rechercher"),
@@ -675,9 +676,15 @@ class RequestFilterForm(forms.Form):
 
     def __init__(self, *args, state_counts=None, selected_state="", **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["statut"].choices = self.state_choices(state_counts, selected_state)
+
+    @staticmethod
+    def state_choices(state_counts=None, selected_state="", labels=None):
+        """All states, then each state with requests (or the one selected) and its count.
+        ``labels``: the states' labels already translated, by value."""
         counts = state_counts or {}
-        self.fields["statut"].choices = [("", _("Tous les statuts"))] + [
-            (value, f"{label} ({counts.get(value, 0)})")
+        return [("", _("Tous les statuts"))] + [
+            (value, f"{labels[value] if labels else label} ({counts.get(value, 0)})")
             for value, label in RequestState.choices
             if counts.get(value) or value == selected_state
         ]

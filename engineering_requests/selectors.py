@@ -1,8 +1,15 @@
 """Reads. Views and the admin get requests only through ``visible_to``."""
 
+import functools
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
+from django.conf import settings
+from django.db import connections, router
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts import roles
 from accounts.models import User
@@ -113,16 +120,6 @@ def followed_by(user) -> QuerySet[EngineeringRequest]:
     if not email:
         return EngineeringRequest.objects.none()
     return visible_to(user).filter(contact_email=email)
-
-
-# What the officials' request tables show (engineering_requests/templatetags/request_rows.py).
-REQUEST_TABLE_COLUMNS = (
-    "title",
-    "reference",
-    "state",
-    "last_transition_at",
-    "collectivity__name",
-)
 
 
 def waiting_first(queryset) -> QuerySet[EngineeringRequest]:
@@ -255,3 +252,196 @@ def request_page_lists(engineering_request, user) -> RequestPageLists:
     for message in messages:
         message.page_attachments = files.get(message.pk, [])
     return RequestPageLists(logs, messages, attachments, list(domains))
+
+
+# The officials' request tables in plain SQL ------------------------------------------------
+#
+# "Mes demandes" and "Demandes que je suis" run three queries (does the user follow any
+# request, counts by state, the page's rows) on every visit; the ORM spent ~1.5 ms of CPU
+# building them (the OR of ``visible_to``, the CASE of ``waiting_first``, ``select_related``
+# and ``only``) and ~0.05 ms per model instance. The same queries are written here once, with
+# table and column names from the models and every value as a parameter; tests check they
+# return what ``of_my_collectivities``, ``followed_by`` and ``waiting_first`` return.
+
+
+class TableRow(NamedTuple):
+    """What a row of the officials' request tables shows."""
+
+    pk: int
+    reference: str | None
+    state: str
+    title: str
+    last_transition_at: datetime | None
+    collectivity_name: str
+
+
+@functools.cache
+def _table_sql(alias: str) -> dict:
+    from territories.models import Collectivity
+
+    qn = connections[alias].ops.quote_name
+    request = qn(EngineeringRequest._meta.db_table)
+    collectivity = qn(Collectivity._meta.db_table)
+
+    def column(name, model=EngineeringRequest, table=request):
+        return f"{table}.{qn(model._meta.get_field(name).column)}"
+
+    state = column("state")
+    return {
+        "request": request,
+        "state": state,
+        "collectivity_id": column("collectivity"),
+        "contact_email": column("contact_email"),
+        "reference": column("reference"),
+        "title": column("title"),
+        "columns": ", ".join(
+            (
+                column("id"),
+                column("reference"),
+                state,
+                column("title"),
+                column("last_transition_at"),
+                column("name", Collectivity, collectivity),
+            )
+        ),
+        "join": (
+            f"INNER JOIN {collectivity} ON ({column('collectivity')} = "
+            f"{column('id', Collectivity, collectivity)})"
+        ),
+        # ``waiting_first``: the expression of the ``request_waiting_first_idx`` index.
+        "order": (
+            f"CASE WHEN {state} = %s THEN 0 WHEN {state} = %s THEN 1 "
+            f"WHEN {state} IN ({', '.join(['%s'] * len(RequestState.open_states()))}) THEN 2 "
+            f"ELSE 3 END ASC, {column('last_transition_at')} DESC, {column('id')} DESC"
+        ),
+        "order_params": [
+            RequestState.INFO_REQUESTED.value,
+            RequestState.DRAFT.value,
+            *(str(value) for value in RequestState.open_states()),
+        ],
+    }
+
+
+class RequestTable:
+    """The requests of an officials' table: a condition in SQL and its parameters, counted by
+    state, and sliced (as ``Paginator`` does) into pages of ``TableRow`` in the order of
+    ``waiting_first``. ``None`` as condition: no request at all, and no query."""
+
+    def __init__(self, condition: str | None, params=(), *, alias: str | None = None):
+        self.alias = alias or router.db_for_read(EngineeringRequest)
+        self.sql = _table_sql(self.alias)
+        self.condition = condition
+        self.params = list(params)
+
+    @classmethod
+    def of_my_collectivities(cls, user) -> "RequestTable":
+        """The rows of ``of_my_collectivities(user)``."""
+        table = cls(None)
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return table
+        if collectivity_ids := roles.collectivity_ids(user):
+            placeholders = ", ".join(["%s"] * len(collectivity_ids))
+            table.condition = f"{table.sql['collectivity_id']} IN ({placeholders})"
+            table.params = list(collectivity_ids)
+        return table
+
+    @classmethod
+    def followed_by(cls, user) -> "RequestTable":
+        """The rows of ``followed_by(user)``: named on the request, which is no draft unless
+        one of the user's collectivités carries it (what ``visible_to`` leaves of its OR once
+        the e-mail matches)."""
+        email = (getattr(user, "email", "") or "").lower()
+        if not email or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return cls(None)
+        table = cls(None)
+        sql = table.sql
+        not_draft = f"NOT ({sql['state']} = %s)"
+        if collectivity_ids := roles.collectivity_ids(user):
+            placeholders = ", ".join(["%s"] * len(collectivity_ids))
+            table.condition = (
+                f"{sql['contact_email']} = %s AND "
+                f"({sql['collectivity_id']} IN ({placeholders}) OR {not_draft})"
+            )
+            table.params = [email, *collectivity_ids, RequestState.DRAFT.value]
+        else:
+            table.condition = f"{sql['contact_email']} = %s AND {not_draft}"
+            table.params = [email, RequestState.DRAFT.value]
+        return table
+
+    def filter(self, *, query: str = "", state: str = "") -> "RequestTable":
+        """Those whose reference or title contains ``query`` (as ``icontains``), in ``state``."""
+        if self.condition is None or not (query or state):
+            return self
+        connection = connections[self.alias]
+        condition, params = [self.condition], list(self.params)
+        if query:
+            lookup = {
+                name: connection.ops.lookup_cast("icontains", "CharField") % self.sql[name]
+                for name in ("reference", "title")
+            }
+            operator = connection.operators["icontains"]
+            pattern = f"%{connection.ops.prep_for_like_query(query)}%"
+            condition.append(
+                f"({lookup['reference']} {operator % '%s'} OR {lookup['title']} {operator % '%s'})"
+            )
+            params += [pattern, pattern]
+        if state:
+            condition.append(f"{self.sql['state']} = %s")
+            params.append(state)
+        return RequestTable(" AND ".join(f"({c})" for c in condition), params, alias=self.alias)
+
+    def _fetch(self, sql: str, params) -> list[tuple]:
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def exists(self) -> bool:
+        if self.condition is None:
+            return False
+        sql = self.sql
+        return bool(
+            self._fetch(
+                f"SELECT 1 FROM {sql['request']} WHERE {self.condition} LIMIT 1",  # noqa: S608
+                self.params,
+            )
+        )
+
+    def counts_by_state(self) -> dict[str, int]:
+        # COUNT(*) rather than COUNT(id): an index-only scan of (collectivity, state) answers it.
+        if self.condition is None:
+            return {}
+        sql = self.sql
+        return dict(
+            self._fetch(
+                f"SELECT {sql['state']}, COUNT(*) FROM {sql['request']} "  # noqa: S608
+                f"WHERE {self.condition} GROUP BY {sql['state']}",
+                self.params,
+            )
+        )
+
+    def __getitem__(self, page: slice) -> list[TableRow]:
+        """``table[start:stop]``: those rows, what waits for the official first."""
+        if self.condition is None or page.stop <= page.start:
+            return []
+        sql = self.sql
+        rows = self._fetch(
+            f"SELECT {sql['columns']} FROM {sql['request']} {sql['join']} "  # noqa: S608
+            f"WHERE {self.condition} ORDER BY {sql['order']} LIMIT %s OFFSET %s",
+            [*self.params, *sql["order_params"], page.stop - page.start, page.start],
+        )
+        connection = connections[self.alias]
+        if settings.USE_TZ and not connection.features.supports_timezones:
+            # What the ORM's converters do on SQLite: naive values are in the database's zone.
+            return [
+                TableRow._make((*row[:4], _aware(row[4], connection.timezone), row[5]))
+                for row in rows
+            ]
+        return [TableRow._make(row) for row in rows]
+
+
+def _aware(value, zone):
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, zone)
+    return value

@@ -16,7 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
 from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,7 +40,6 @@ from engineering_requests.forms import (
     MessageForm,
     ProgressNoteForm,
     ProvideInfoForm,
-    RequestFilterForm,
     RequestForm,
     WithdrawForm,
     add_service_errors,
@@ -93,32 +91,23 @@ def _may(bound_transition, user) -> bool:
 # "Mes demandes" ------------------------------------------------------------------------------
 
 
-def _list_page(request, base, *, template, extra=None):
+def _list_page(request, table, *, template, extra=None):
     # NUL is refused by PostgreSQL in a query parameter (a 500): a search never needs it.
     query = (request.GET.get("q") or "")[:100].replace("\x00", "").strip()
     state = request.GET.get("statut") or ""
     if state not in S.values:
         state = ""
-    if query:
-        base = base.filter(Q(reference__icontains=query) | Q(title__icontains=query))
+    table = table.filter(query=query)
     # One grouped query gives the filter's counts, the "waiting for you" box and the total.
-    # COUNT(*) rather than COUNT(id): an index-only scan of (collectivity, state) answers it.
-    counts = dict(base.order_by().values_list("state").annotate(n=Count("*")))
-    rows = base.filter(state=state) if state else base
-    # Only the table's columns: the descriptions are long and a full row costs 0.1 ms to build.
-    rows = selectors.waiting_first(
-        rows.select_related("collectivity").only(*selectors.REQUEST_TABLE_COLUMNS)
-    )
-    paginator = Paginator(rows, PAGE_SIZE)
+    counts = table.counts_by_state()
+    # Slicing the table runs the page's query: plain rows, only the table's columns.
+    paginator = Paginator(table.filter(state=state), PAGE_SIZE)
     paginator.count = counts.get(state, 0) if state else sum(counts.values())
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "page_obj": page,
         "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)),
         "requests": page.object_list,
-        "filter_form": RequestFilterForm(
-            request.GET or None, state_counts=counts, selected_state=state
-        ),
         "query": query,
         "state": state,
         "filtered": bool(query or state),
@@ -135,11 +124,11 @@ def request_list(request):
     user = request.user
     return _list_page(
         request,
-        selectors.of_my_collectivities(user),
+        selectors.RequestTable.of_my_collectivities(user),
         template="engineering_requests/list.html",
         extra={
             "is_official": roles.is_official(user),
-            "follows_requests": selectors.followed_by(user).exists(),
+            "follows_requests": selectors.RequestTable.followed_by(user).exists(),
         },
     )
 
@@ -150,7 +139,7 @@ def followed_list(request):
     """The interlocuteur unique's list: the requests they were named on."""
     return _list_page(
         request,
-        selectors.followed_by(request.user),
+        selectors.RequestTable.followed_by(request.user),
         template="engineering_requests/followed.html",
         extra={"is_official": roles.is_official(request.user)},
     )

@@ -136,6 +136,7 @@ def test_an_official_files_a_request_and_meets_the_interlocuteur_unique(
 
     # A new request: save an incomplete draft, fail to submit it, complete it, submit it.
     page.click("text=Nouvelle demande")
+    page.wait_for_load_state("load")  # the deferred script that hides the contract list ran
     assert page.is_checked("#id_intervention_form_0")  # Petites villes de demain preselected
     assert page.locator("#choix-programme").is_visible()
     assert not page.locator("#choix-contrat").is_visible()

@@ -1,6 +1,7 @@
 """ "Mes demandes": the official's requests, what waits for them first, filters, pagination."""
 
 import pytest
+from django.db.models import Q
 from django.urls import reverse
 
 from engineering_requests.enums import RequestState
@@ -132,3 +133,44 @@ def test_mes_demandes_holds_exactly_what_the_official_may_see_of_their_collectiv
     assert elsewhere not in set(selectors.of_my_collectivities(cast.official))
     cast.official.is_active = False
     assert not selectors.of_my_collectivities(cast.official).exists()
+
+
+def test_the_plain_sql_tables_hold_what_the_orm_querysets_hold(cast):
+    """``RequestTable`` (plain SQL) against ``of_my_collectivities``, ``followed_by`` and
+    ``waiting_first``: same rows, same order, same counts, for every filter."""
+    from collections import Counter
+
+    from engineering_requests import selectors
+
+    for trait in ("info_requested", "in_review", "completed", "resolved", "submitted"):
+        EngineeringRequestFactory.create_batch(
+            4, collectivity=cast.collectivity, submitted_by=cast.official, **{trait: True}
+        )
+    EngineeringRequestFactory.create_batch(3, collectivity=cast.collectivity, title="Pont 100%_")
+    EngineeringRequestFactory(submitted=True, contact_email=cast.official.email)  # followed
+    EngineeringRequestFactory(contact_email=cast.contact.email)  # a draft elsewhere: hidden
+    EngineeringRequestFactory(resolved=True, contact_email=cast.contact.email)
+    EngineeringRequestFactory(collectivity=cast.collectivity, contact_email=cast.official.email)
+    users = (cast.official, cast.colleague, cast.contact, cast.delegate, cast.national)
+    for user in users:
+        for table, queryset in (
+            (selectors.RequestTable.of_my_collectivities(user), selectors.of_my_collectivities),
+            (selectors.RequestTable.followed_by(user), selectors.followed_by),
+        ):
+            assert table.exists() == queryset(user).exists()
+            for query, state in (("", ""), ("pont", ""), ("100%_", ""), ("", "draft"), ("x", "")):
+                expected = queryset(user)
+                if query:
+                    expected = expected.filter(
+                        Q(reference__icontains=query) | Q(title__icontains=query)
+                    )
+                filtered = table.filter(query=query)
+                assert filtered.counts_by_state() == dict(
+                    Counter(expected.values_list("state", flat=True))
+                )
+                if state:
+                    expected = expected.filter(state=state)
+                ordered = list(selectors.waiting_first(expected).values_list("pk", flat=True))
+                rows = filtered.filter(state=state)
+                assert [row.pk for row in rows[0:100]] == ordered
+                assert [row.pk for row in rows[3:5]] == ordered[3:5]
