@@ -278,12 +278,50 @@ def _combinable(queryset) -> bool:
     )
 
 
+def _aggregate_order(compiler, alias: str) -> str | None:
+    """The compiled queryset's ORDER BY written over the columns of ``alias`` (its rows as a
+    derived table, columns renamed c0, c1…), or None if a term is not one of its columns.
+    ``json_agg(… ORDER BY …)``: PostgreSQL does not promise to keep a subquery's order."""
+    select_sql = [sql for _expression, (sql, _params), _alias in compiler.select]
+    terms = []
+    for order_by, (_sql, params, is_ref) in compiler.get_order_by():
+        if is_ref or params:
+            return None
+        column_sql, column_params = compiler.compile(order_by.expression)
+        if column_params or column_sql not in select_sql:
+            return None
+        term = f"{alias}.c{select_sql.index(column_sql)}"
+        if order_by.descending:
+            term += " DESC"
+        if order_by.nulls_first:
+            term += " NULLS FIRST"
+        elif order_by.nulls_last:
+            term += " NULLS LAST"
+        terms.append(term)
+    return ", ".join(terms)
+
+
+def _json_list_sql(sql: str, compiler, alias: str) -> str | None:
+    """A scalar subquery giving the rows of a compiled queryset as a JSON array of rows, in
+    its order, or None if it cannot (a column type or an order this module does not read)."""
+    if compiler.has_extra_select or compiler.col_count != len(compiler.select):
+        return None
+    order = _aggregate_order(compiler, alias)
+    if order is None or _json_decoders(compiler) is None:
+        return None
+    columns = ", ".join(f"c{index}" for index in range(len(compiler.select)))
+    order = f" ORDER BY {order}" if order else ""
+    # Django's SQL for the queryset, its values passed as parameters.
+    return f"(SELECT json_agg({alias}{order})::text FROM ({sql}) {alias}({columns}))"  # noqa: S608
+
+
 def fetch_together(querysets) -> list[list]:
     """The model instances of each queryset, as ``list(queryset)`` gives them, read in one
     query on PostgreSQL: each queryset's own SQL (its filters, order, ``select_related``)
-    becomes a JSON array (``json_agg`` of the ordered rows), and the rows are turned into
-    instances as Django's ``ModelIterable`` does. A page of small lists costs one round trip
-    instead of one each. Elsewhere, or for a queryset this does not handle, ``list()``."""
+    becomes a JSON array (``json_agg`` of the rows, in the queryset's order), and the rows are
+    turned into instances as Django's ``ModelIterable`` does. A page of small lists costs one
+    round trip instead of one each. Elsewhere, or for a queryset this does not handle,
+    ``list()``."""
     results: list = [None] * len(querysets)
     pending = []
     for index, queryset in enumerate(querysets):
@@ -296,23 +334,21 @@ def fetch_together(querysets) -> list[list]:
         except EmptyResultSet:
             results[index] = []
             continue
-        decoders = _json_decoders(compiler)
-        if decoders is not None:
-            pending.append((index, queryset, compiler, sql, params, decoders))
+        subquery = _json_list_sql(sql, compiler, f"q{len(pending)}")
+        if subquery is not None:
+            pending.append((index, queryset, compiler, subquery, params))
     if len(pending) > 1 and len({queryset.db for _i, queryset, *_rest in pending}) == 1:
-        columns, all_params = [], []
-        for position, (_index, _queryset, _compiler, sql, params, _decoders) in enumerate(pending):
-            # Django's SQL for the queryset, its values passed as parameters.
-            subquery = f"(SELECT json_agg(q{position})::text FROM ({sql}) q{position})"  # noqa: S608
-            columns.append(subquery)
-            all_params.extend(params)
+        all_params = [param for *_rest, params in pending for param in params]
         with connections[pending[0][1].db].cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(columns), all_params)
+            cursor.execute(
+                "SELECT " + ", ".join(subquery for *_rest, subquery, _params in pending),
+                all_params,
+            )
             texts = cursor.fetchone()
-        for (index, queryset, compiler, _sql, _params, decoders), text in zip(
+        for (index, queryset, compiler, _subquery, _params), text in zip(
             pending, texts, strict=True
         ):
-            results[index] = _instances(queryset, compiler, decoders, text)
+            results[index] = _instances(queryset.db, compiler, _json_rows(compiler, text))
             queryset._result_cache = results[index]
             queryset._prefetch_done = True
     return [
@@ -325,18 +361,23 @@ def _positional(pairs):
     return [value for _key, value in pairs]
 
 
-def _instances(queryset, compiler, decoders, text) -> list:
-    """``ModelIterable`` on rows read as JSON."""
-    rows = json.loads(text, parse_float=Decimal, object_pairs_hook=_positional) if text else []
-    count = len(decoders)
-    rows = [
+def _json_rows(compiler, text) -> list[list]:
+    """The rows of ``_json_list_sql``'s array, each value as the database driver gives it."""
+    if not text:
+        return []
+    decoders = _json_decoders(compiler)
+    rows = json.loads(text, parse_float=Decimal, object_pairs_hook=_positional)
+    return [
         [
             value if decode is None or value is None else decode(value)
-            for value, decode in zip(row[:count], decoders, strict=True)
+            for value, decode in zip(row, decoders, strict=True)
         ]
         for row in rows
     ]
-    db = queryset.db
+
+
+def _instances(db, compiler, rows) -> list:
+    """``ModelIterable`` on rows of the compiled queryset."""
     select, klass_info = compiler.select, compiler.klass_info
     annotation_col_map = compiler.annotation_col_map
     model_cls = klass_info["model"]
