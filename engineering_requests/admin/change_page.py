@@ -13,6 +13,7 @@ management forms, their hidden id inputs and the ``data-inline-formset`` of ``in
 
 import json
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
@@ -24,7 +25,7 @@ from django.contrib.admin.utils import (
     quote,
 )
 from django.core.exceptions import EmptyResultSet, ObjectDoesNotExist, PermissionDenied
-from django.db import connections
+from django.db import connections, router
 from django.db.models import ForeignObjectRel, ManyToManyRel, OneToOneField
 from django.db.models.query import ModelIterable, get_related_populators
 from django.forms import Media, ModelChoiceField
@@ -39,6 +40,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from accounts import roles
 from engineering_requests.admin.rendering import form_fields_html
 
 _LABELS: dict = {}
@@ -324,10 +326,13 @@ def fetch_together(querysets) -> list[list]:
     ``list()``."""
     results: list = [None] * len(querysets)
     pending = []
-    for index, queryset in enumerate(querysets):
+    candidates = [
+        (index, queryset)
+        for index, queryset in enumerate(querysets)
+        if connections[queryset.db].vendor == "postgresql" and _combinable(queryset)
+    ]
+    for index, queryset in candidates if len(candidates) > 1 else ():
         db = queryset.db
-        if connections[db].vendor != "postgresql" or not _combinable(queryset):
-            continue
         compiler = queryset.query.get_compiler(using=db)
         try:
             sql, params = compiler.as_sql()
@@ -394,6 +399,239 @@ def _instances(db, compiler, rows) -> list:
             setattr(obj, attr_name, row[col_pos])
         instances.append(obj)
     return instances
+
+
+# The page's query, compiled once ----------------------------------------------------------
+
+# Stand-ins for the ids a query is compiled with: integers no row has as an id and no query
+# holds as a constant.
+_STAND_IN = -(2**62)
+_STATEMENTS: dict = {}
+
+
+def compiled(using: str, key, build, arity: int):
+    """``(compiler, sql, slots)`` of the queryset ``build(*ids)``, compiled by Django once per
+    process, database and ``key``: building and compiling a queryset costs 0.2–0.8 ms of CPU,
+    far more than running these. ``build`` must depend on ``key`` and on its ``arity`` ids
+    only, which it passes to lookups as they are: it is compiled with stand-ins, whose places
+    in the parameters are the slots (``(True, n)``: the n-th id; ``(False, constant)``)."""
+    entry = _STATEMENTS.get((using, key))
+    if entry is None:
+        stand_ins = tuple(_STAND_IN - index for index in range(arity))
+        compiler = build(*stand_ins).query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        slots = tuple(
+            (True, stand_ins.index(param))
+            if type(param) is int and param in stand_ins
+            else (False, param)
+            for param in params
+        )
+        if {item for is_value, item in slots if is_value} != set(range(arity)):
+            raise ValueError(f"{key}: each id must be a parameter of the query")
+        entry = _STATEMENTS[(using, key)] = (compiler, sql, slots)
+    return entry
+
+
+class _Statement(NamedTuple):
+    sql: str
+    slots: tuple
+    object_compiler: object
+    list_compilers: tuple
+    relations: tuple  # (field, attnames, columns, decoders) per relation shown when set
+
+
+def _inline_rows(inline, ordering, staff_role, object_id):
+    """The inline's rows of one request, as the stock formset reads them: the inline's
+    queryset (``narrow``) in its order, else by primary key."""
+    fk = _get_foreign_key(inline.parent_model, inline.model, fk_name=inline.fk_name)
+    queryset = inline.model._default_manager.get_queryset()
+    if ordering:
+        queryset = queryset.order_by(*ordering)
+    queryset = inline.narrow(queryset, staff_role=staff_role).filter(**{fk.name: object_id})
+    return queryset if queryset.ordered else queryset.order_by(inline.model._meta.pk.name)
+
+
+def _row_decoders(model):
+    """(attnames, columns, decoders) to read a row of ``model``'s table given as a JSON
+    object, or None if a column's type is not handled."""
+    fields = model._meta.concrete_fields
+    types = [field.get_internal_type() for field in fields]
+    if any(internal_type not in _FROM_JSON for internal_type in types):
+        return None
+    return (
+        tuple(field.attname for field in fields),
+        tuple(field.column for field in fields),
+        tuple(_FROM_JSON[internal_type] for internal_type in types),
+    )
+
+
+def _statement(using, model_admin, key, scope_size, staff_role, inlines, many, optional):
+    """The page's SQL: the request as ``get_object`` reads it (the admin's queryset, the
+    relations always shown), with, as columns of its row, each list as a JSON array
+    (``_json_list_sql``) and each relation shown when set as its row in JSON. Its values:
+    the request's id, then the scope's départements."""
+    entry = _STATEMENTS.get((using, key))
+    if entry is not None:
+        return entry
+    from engineering_requests import selectors
+
+    model = model_admin.model
+
+    def request_query(object_id, *departement_ids):
+        scope = None if scope_size is None else departement_ids
+        return (
+            selectors.backoffice_requests(scope)
+            .select_related(*model_admin.page_related)
+            .filter(pk=object_id)
+        )
+
+    object_compiler, object_sql, object_slots = compiled(
+        using, (*key, "request"), request_query, 1 + (scope_size or 0)
+    )
+    select = object_compiler.select
+    parts, slots, list_compilers = [], [], []
+    builds = [
+        (
+            ("inline", inline_class, ordering, staff_role),
+            lambda object_id, inline=inline, ordering=ordering: _inline_rows(
+                inline, ordering, staff_role, object_id
+            ),
+        )
+        for inline_class, ordering, inline in inlines
+    ] + [
+        (
+            ("many", model, name),
+            lambda object_id, name=name: getattr(model(pk=object_id), name).all(),
+        )
+        for name in many
+    ]
+    for index, (list_key, build) in enumerate(builds):
+        compiler, sql, list_slots = compiled(using, list_key, build, 1)
+        subquery = _json_list_sql(sql, compiler, f"q{index}")
+        if subquery is None:
+            raise ValueError(f"{list_key}: not readable as JSON")
+        parts.append(subquery)
+        slots.extend(list_slots)
+        list_compilers.append(compiler)
+    qn = connections[using].ops.quote_name
+    start, end = (
+        object_compiler.klass_info["select_fields"][0],
+        object_compiler.klass_info["select_fields"][-1] + 1,
+    )
+    relations = []
+    for index, name in enumerate(optional):
+        field = model._meta.get_field(name)
+        decoders = _row_decoders(field.related_model)
+        if decoders is None:
+            continue  # read when shown, by the relation's descriptor
+        position = next(
+            position for position in range(start, end) if select[position][0].target is field
+        )
+        alias = f"r{index}"
+        parts.append(
+            f"(SELECT row_to_json({alias})::text FROM "  # noqa: S608 - names from the models
+            f"{qn(field.related_model._meta.db_table)} {alias} "
+            f"WHERE {alias}.{qn(field.target_field.column)} = o.c{position})"
+        )
+        relations.append((field, *decoders))
+    columns = ", ".join(f"c{index}" for index in range(len(select)))
+    sql = f"SELECT o.*, {', '.join(parts)} FROM ({object_sql}) o({columns})"  # noqa: S608
+    entry = _STATEMENTS[(using, key)] = _Statement(
+        sql, (*slots, *object_slots), object_compiler, tuple(list_compilers), tuple(relations)
+    )
+    return entry
+
+
+class Page(NamedTuple):
+    obj: object
+    inline_rows: dict  # inline class -> its rows, read with the request
+
+
+def load(model_admin, request, object_id: str) -> Page | None:
+    """The request shown, as ``get_object`` reads it (None outside the admin's queryset), and
+    the lists of its page, in one query compiled once per shape (``_statement``): the rows
+    of each inline the user may view, the ``page_many`` relations (as if prefetched), and
+    the ``page_optional`` relations when set."""
+    from engineering_requests import selectors
+
+    try:
+        pk = int(object_id)
+    except (TypeError, ValueError):
+        return None
+    user = request.user
+    scope = selectors.backoffice_scope(user)
+    if scope == ():
+        return None
+    using = router.db_for_read(model_admin.model)
+    if connections[using].vendor != "postgresql":
+        obj = model_admin.get_object(request, object_id)
+        return None if obj is None else Page(obj, {})
+    staff_role = roles.is_staff_role(user)
+    # The inlines this user may view (checked again with the request once read).
+    inlines = tuple(
+        (type(inline), tuple(inline.get_ordering(request) or ()), inline)
+        for inline in model_admin.get_inline_instances(request)
+        if hasattr(inline, "narrow") and inline.has_view_or_change_permission(request)
+    )
+    scope_size = None if scope is None else len(scope)
+    many, optional = model_admin.page_many, model_admin.page_optional
+    key = (
+        "page",
+        type(model_admin),
+        scope_size,
+        staff_role,
+        tuple(entry[:2] for entry in inlines),
+        many,
+        optional,
+    )
+    statement = _statement(using, model_admin, key, scope_size, staff_role, inlines, many, optional)
+    values = (pk, *(scope or ()))
+    params = [values[item] if is_value else item for is_value, item in statement.slots]
+    with connections[using].cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    compiler = statement.object_compiler
+    count = len(compiler.select)
+    obj = _instances(using, compiler, [row[:count]])[0]
+    texts = iter(row[count:])
+    inline_rows = {}
+    for (inline_class, _ordering, _inline), list_compiler in zip(
+        inlines, statement.list_compilers, strict=False
+    ):
+        inline_rows[inline_class] = _instances(
+            using, list_compiler, _json_rows(list_compiler, next(texts))
+        )
+    prefetched = {}
+    for name, list_compiler in zip(many, statement.list_compilers[len(inlines) :], strict=True):
+        queryset = getattr(obj, name).all()
+        queryset._result_cache = _instances(
+            using, list_compiler, _json_rows(list_compiler, next(texts))
+        )
+        queryset._prefetch_done = True
+        prefetched[name] = queryset
+    obj._prefetched_objects_cache = prefetched
+    for field, attnames, columns, decoders in statement.relations:
+        text = next(texts)
+        if text is None:
+            continue
+        found = json.loads(text, parse_float=Decimal)
+        values = [found[column] for column in columns]
+        setattr(
+            obj,
+            field.name,
+            field.related_model.from_db(
+                using,
+                attnames,
+                [
+                    value if decode is None or value is None else decode(value)
+                    for value, decode in zip(values, decoders, strict=True)
+                ],
+            ),
+        )
+    request.__dict__.setdefault("_backoffice_objects", {})[object_id] = obj
+    return Page(obj, inline_rows)
 
 
 # The workflow panel ----------------------------------------------------------------------
@@ -491,11 +729,12 @@ def applies_to(request) -> bool:
     )
 
 
-def response(model_admin, request, obj, extra_context, optional_related):
+def response(model_admin, request, page: Page, extra_context):
     """The stock change view's page (GET), built without its model form and inline formsets:
     the same checks (``has_view_permission`` on the object, and only the inlines the user may
-    view), the read-only values rendered once. ``optional_related``: relations of ``obj``
-    shown when set, read with the page's lists."""
+    view), the read-only values rendered once. ``page``: the request and the lists read with
+    it (``load``)."""
+    obj = page.obj
     if not model_admin.has_view_permission(request, obj):
         raise PermissionDenied
     request.current_app = model_admin.admin_site.name
@@ -506,41 +745,49 @@ def response(model_admin, request, obj, extra_context, optional_related):
         f"{url_prefix}_history", args=[quote(obj.pk)], current_app=model_admin.admin_site.name
     )
     filters = {"preserved_filters": model_admin.get_preserved_filters(request), "opts": opts}
-    # Every list of the page in one query (fetch_together): the relations shown when set,
-    # each inline's rows (the inline's own queryset: its rules, e.g. no internal note for a
-    # superuser without a role), the domains, the actions' choices.
+    # What ``load`` did not read, in one more query (fetch_together): the actions' choices,
+    # and, should the rules for this request differ, its inlines' rows, its relations.
     optional_fields = [
         field
-        for field in map(opts.get_field, optional_related)
+        for field in map(opts.get_field, model_admin.page_optional)
         if getattr(obj, field.attname) is not None and not field.is_cached(obj)
     ]
     optional = [
         field.related_model._default_manager.filter(pk=getattr(obj, field.attname))
         for field in optional_fields
     ]
-    inline_rows = []
+    inline_rows, missing = [], []
     for inline in model_admin.get_inline_instances(request, obj):
         fk = _get_foreign_key(model_admin.model, inline.model, fk_name=inline.fk_name)
-        rows = inline.get_queryset(request).filter(**{fk.name: obj})
-        if not rows.ordered:
-            rows = rows.order_by(inline.model._meta.pk.name)
+        rows = page.inline_rows.get(type(inline))
+        if rows is None:
+            rows = inline.get_queryset(request).filter(**{fk.name: obj})
+            if not rows.ordered:
+                rows = rows.order_by(inline.model._meta.pk.name)
+            missing.append(rows)
         prefix = fk.remote_field.get_accessor_name(model=inline.model).replace("+", "")
         inline_rows.append((inline, prefix, rows))
-    domains = obj.domains.all()
+    many = {
+        name: getattr(obj, name).all()
+        for name in model_admin.page_many
+        if name not in getattr(obj, "_prefetched_objects_cache", {})
+    }
     choices = [
         field.queryset
         for action in extra_context["workflow_actions"]
         for field in action["form"].fields.values()
         if isinstance(field, ModelChoiceField)
     ]
-    fetched = fetch_together(
-        [*optional, *(rows for _inline, _prefix, rows in inline_rows), domains, *choices]
-    )
+    fetched = fetch_together([*optional, *missing, *many.values(), *choices])
     for field, found in zip(optional_fields, fetched, strict=False):
         if found:
             setattr(obj, field.name, found[0])
-    # The domains as if prefetched: the "domains" field reads them without a query.
-    obj._prefetched_objects_cache = {"domains": domains}
+    if many:
+        # As if prefetched: the fields read them without a query.
+        obj._prefetched_objects_cache = {
+            **getattr(obj, "_prefetched_objects_cache", {}),
+            **many,
+        }
     inlines = [
         tabular_inline_html(inline, prefix, rows, last=index == len(inline_rows) - 1)
         for index, (inline, prefix, rows) in enumerate(inline_rows)
