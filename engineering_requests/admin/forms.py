@@ -41,6 +41,9 @@ class TransitionForm(forms.Form):
 
     # The stock templates, rendered in Python (rendering.py): a page shows several forms.
     default_renderer = FAST_RENDERER
+    # The markup of a visible field depends only on the class, the language and the field's
+    # initial value (no widget changed per instance): kept per process (rendering.py).
+    fields_html_cacheable = True
     seen_state = forms.ChoiceField(choices=RequestState.choices, widget=forms.HiddenInput)
 
     def __init__(self, *args, engineering_request, **kwargs):
@@ -166,6 +169,7 @@ class CompleteForm(TransitionForm):
 
 class MessageForm(forms.Form):
     default_renderer = FAST_RENDERER
+    fields_html_cacheable = True  # as TransitionForm's
     body = forms.CharField(label=_("Message"), widget=TEXTAREA, required=False)
     internal = forms.BooleanField(
         label=_("Note interne (jamais montrée à la collectivité)"), required=False

@@ -13,10 +13,12 @@ that both render the same HTML.
 
 from functools import cached_property
 
+from django.forms import ModelChoiceField
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.translation import get_language
 
 _ATTRS = (
     "{% for name, value in widget.attrs.items %}{% if value is not False %} {{ name }}"
@@ -228,6 +230,41 @@ class FastFormRenderer(DjangoTemplates):
 FAST_RENDERER = FastFormRenderer()
 
 
+# The markup of visible fields, kept per process for the forms that declare it depends only on
+# their class, the language and the field's initial value (``fields_html_cacheable``): an
+# action's form looks the same on every request in the same state. Choices read from the
+# database are always rendered again.
+_FIELD_HTML: dict = {}
+_FIELD_HTML_SIZE = 1000
+
+
+def _field_html(field) -> str:
+    errors = field.errors
+    checkbox = field.widget_type == "checkbox"
+    css = "form-row"
+    if errors:
+        css += " errors"
+    if checkbox:
+        css += " checkbox-row"
+    control = f"{field} {field.label_tag()}" if checkbox else f"{field.label_tag()} {field}"
+    help_text = field.help_text
+    help_html = f'<span class="help">{conditional_escape(help_text)}</span>' if help_text else ""
+    return (
+        f'\n  <div class="{css}">\n    {errors if errors else ""}\n    {control}\n'
+        f"    {help_html}\n  </div>\n"
+    )
+
+
+def _field_key(form, field):
+    """The cache key of a visible field's markup, or None when it is not to be kept."""
+    if isinstance(field.field, ModelChoiceField):
+        return None
+    value = field.value()
+    if value is not None and type(value) not in (str, int, bool):
+        return None
+    return (type(form), form.prefix, form.auto_id, field.name, get_language(), value)
+
+
 def form_fields_html(form) -> SafeString:
     """``admin/engineering_requests/form_fields.html`` for ``form``, character for
     character (see the test), without the template engine."""
@@ -242,22 +279,14 @@ def form_fields_html(form) -> SafeString:
     parts.append("\n")
     parts.extend(str(field) for field in form.hidden_fields())
     parts.append("\n")
+    cacheable = getattr(form, "fields_html_cacheable", False) and not form.is_bound
     for field in form.visible_fields():
-        errors = field.errors
-        checkbox = field.widget_type == "checkbox"
-        css = "form-row"
-        if errors:
-            css += " errors"
-        if checkbox:
-            css += " checkbox-row"
-        control = f"{field} {field.label_tag()}" if checkbox else f"{field.label_tag()} {field}"
-        help_text = field.help_text
-        help_html = (
-            f'<span class="help">{conditional_escape(help_text)}</span>' if help_text else ""
-        )
-        parts.append(
-            f'\n  <div class="{css}">\n    {errors if errors else ""}\n    {control}\n'
-            f"    {help_html}\n  </div>\n"
-        )
+        key = _field_key(form, field) if cacheable else None
+        html = None if key is None else _FIELD_HTML.get(key)
+        if html is None:
+            html = _field_html(field)
+            if key is not None and len(_FIELD_HTML) < _FIELD_HTML_SIZE:
+                _FIELD_HTML[key] = html
+        parts.append(html)
     parts.append("\n")
     return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped or a widget

@@ -133,6 +133,29 @@ def test_the_back_office_forms_render_as_with_the_templates(cast):
     assert 'name="form_token"' in form_fields_html(fast)
 
 
+def test_kept_markup_is_the_markup_of_each_form(cast):
+    """The visible fields' markup kept per process (``fields_html_cacheable``) is that of the
+    form rendered afresh, for each state and initial value; choices read from the database
+    are rendered again (a new provider shows at once)."""
+    from engineering_requests.admin import rendering
+
+    rendering._FIELD_HTML.clear()
+    requests = [cast.request_in(S.IN_REVIEW), cast.request_in(S.ESCALATED)]
+    for _round in range(2):
+        for request in requests:
+            for transition in TRANSITIONS:
+                fast, stock = both(transition.form_class, None, engineering_request=request)
+                assert form_fields_html(fast) == stock_fields(stock), transition.name
+        assert rendering._FIELD_HTML
+    provider = LocalProviderFactory(departement=cast.collectivity.departement, name="Nouveau")
+    form = admin_forms.ResolveLocallyForm(engineering_request=requests[0])
+    assert f'value="{provider.pk}">Nouveau</option>' in form_fields_html(form)
+    first, second = (
+        form_fields_html(admin_forms.MessageForm(initial={"body": body})) for body in ("un", "deux")
+    )
+    assert ">\nun</textarea>" in first and ">\ndeux</textarea>" in second
+
+
 def test_a_template_that_differs_goes_back_to_the_engine(monkeypatch):
     renderer = FastFormRenderer()
     original = renderer.get_template
