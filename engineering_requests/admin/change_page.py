@@ -11,6 +11,7 @@ management forms, their hidden id inputs and the ``data-inline-formset`` of ``in
 ``tests/engineering_requests/admin/test_change_page.py`` compares it with the stock admin.
 """
 
+import html
 import json
 from decimal import Decimal
 from typing import NamedTuple
@@ -31,76 +32,103 @@ from django.db.models.query import ModelIterable, get_related_populators
 from django.forms import Media, ModelChoiceField
 from django.forms.models import _get_foreign_key
 from django.template.backends.utils import csrf_input
-from django.template.defaultfilters import capfirst, linebreaksbr, striptags
+from django.template.defaultfilters import capfirst, striptags
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from accounts import roles
 from engineering_requests.admin.rendering import form_fields_html
 
+
+def _esc(value) -> str:
+    """``conditional_escape`` without its lazy-argument wrapper (a page calls it hundreds
+    of times): markup as it is, anything else escaped as Django's ``escape`` does."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def _linebreaksbr(value) -> str:
+    """The ``linebreaksbr`` filter (autoescaping), without its decorators."""
+    text = str(value)
+    if not isinstance(text, SafeData):
+        text = html.escape(text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\n", "<br>")
+
+
 _LABELS: dict = {}
 
 
 def _label_and_help(name, model, model_admin):
-    """Label (capitalised) and help text of a read-only field in the current language,
-    computed once per admin class, field and language."""
+    """Label (capitalised) and help text of a read-only field in the current language, both
+    escaped, computed once per admin class, field and language."""
     key = (type(model_admin), model, name, get_language())
     found = _LABELS.get(key)
     if found is None:
         found = _LABELS[key] = (
-            str(capfirst(label_for_field(name, model, model_admin))),
-            str(help_text_for_field(name, model)),
+            _esc(capfirst(label_for_field(name, model, model_admin))),
+            _esc(help_text_for_field(name, model)),
+            # The inline's column header shows it without tags.
+            _esc(striptags(help_text_for_field(name, model))),
         )
     return found
 
 
+_LINKS: dict = {}
+_PK = "__pk__"
+
+
 def _admin_link(model_admin, remote_field, remote_obj) -> str:
-    """``AdminReadonlyField.get_admin_url``."""
+    """``AdminReadonlyField.get_admin_url``; the URL reversed once per model (and URL
+    configuration, prefix, language) for integer keys."""
     opts = remote_field.model._meta
+    name = f"admin:{opts.app_label}_{opts.model_name}_change"
+    current_app = model_admin.admin_site.name
+    pk = remote_obj.pk
     try:
-        url = reverse(
-            f"admin:{opts.app_label}_{opts.model_name}_change",
-            args=[quote(remote_obj.pk)],
-            current_app=model_admin.admin_site.name,
-        )
+        if type(pk) is int:
+            key = (name, current_app, get_script_prefix(), get_urlconf(), get_language())
+            url = _LINKS.get(key)
+            if url is None:
+                url = _LINKS[key] = reverse(name, args=[_PK], current_app=current_app)
+            url = url.replace(_PK, str(pk))
+        else:
+            url = reverse(name, args=[quote(pk)], current_app=current_app)
     except NoReverseMatch:
         return str(remote_obj)
-    return format_html('<a href="{}">{}</a>', url, remote_obj)
+    return mark_safe(f'<a href="{_esc(url)}">{_esc(remote_obj)}</a>')  # noqa: S308 - escaped
 
 
-def readonly_contents(name, obj, model_admin) -> str:
+def readonly_contents(name, obj, model_admin, empty) -> str:
     """``AdminReadonlyField.contents`` of the field ``name`` of ``obj`` (no form involved:
-    every field of these pages is read-only)."""
+    every field of these pages is read-only), as HTML. ``empty``: the admin's
+    ``get_empty_value_display()``."""
     from django.contrib.admin.templatetags.admin_list import _boolean_icon
 
-    empty = model_admin.get_empty_value_display()
     try:
         field, attr, value = lookup_field(name, obj, model_admin)
     except (AttributeError, ValueError, ObjectDoesNotExist):
-        return conditional_escape(empty)
+        return _esc(empty)
     if field is None:
         if getattr(attr, "boolean", False):
-            result = _boolean_icon(value)
-        elif hasattr(value, "__html__"):
-            result = value
-        else:
-            result = linebreaksbr(value)
+            return _boolean_icon(value)
+        if hasattr(value, "__html__"):
+            return value.__html__()
+        return _linebreaksbr(value)
+    if isinstance(field.remote_field, ManyToManyRel) and value is not None:
+        result = ", ".join(map(str, value.all()))
+    elif isinstance(field.remote_field, (ForeignObjectRel, OneToOneField)) and value is not None:
+        result = _admin_link(model_admin, field.remote_field, value)
     else:
-        if isinstance(field.remote_field, ManyToManyRel) and value is not None:
-            result = ", ".join(map(str, value.all()))
-        elif (
-            isinstance(field.remote_field, (ForeignObjectRel, OneToOneField)) and value is not None
-        ):
-            result = _admin_link(model_admin, field.remote_field, value)
-        else:
-            result = display_for_field(value, field, empty)
-        result = linebreaksbr(result)
-    return conditional_escape(result)
+        result = display_for_field(value, field, empty)
+    return _linebreaksbr(result)
 
 
 def _field_names(line):
@@ -110,54 +138,47 @@ def _field_names(line):
 def fieldsets_html(model_admin, obj, fieldsets) -> SafeString:
     """``includes/fieldset.html`` for each fieldset (``change_form.html``'s loop)."""
     model = type(obj)
-    suffix = gettext(":")
+    suffix = _esc(gettext(":"))
+    empty = model_admin.get_empty_value_display()
     parts = []
     for index, (name, options) in enumerate(fieldsets):
         classes = options.get("classes", ())
         collapsible = "collapse" in classes
         heading_id = f"fieldset-0-{index}-heading"
         parts.append(
-            format_html('<fieldset class="module aligned {}"', " ".join(classes))
-            + (format_html(' aria-labelledby="{}">', heading_id) if name else ">")
+            f'<fieldset class="module aligned {_esc(" ".join(classes))}"'
+            + (f' aria-labelledby="{heading_id}">' if name else ">")
         )
         if name:
             parts.append(
                 ("<details><summary>" if collapsible else "")
-                + format_html('<h2 id="{}" class="fieldset-heading">{}</h2>', heading_id, name)
+                + f'<h2 id="{heading_id}" class="fieldset-heading">{_esc(name)}</h2>'
                 + ("</summary>" if collapsible else "")
             )
         description = options.get("description")
         if description:
-            parts.append(format_html('<div class="description">{}</div>', description))
+            parts.append(f'<div class="description">{_esc(description)}</div>')
         for line in options["fields"]:
             names = _field_names(line)
             single = len(names) == 1
-            parts.append(
-                format_html(
-                    '<div class="form-row{}">',
-                    "".join(f" field-{field_name}" for field_name in names),
-                )
-            )
+            classes = _esc("".join(f" field-{field_name}" for field_name in names))
+            parts.append(f'<div class="form-row{classes}">')
             if not single:
                 parts.append('<div class="flex-container form-multiline">')
             for position, field_name in enumerate(names):
-                label, help_text = _label_and_help(field_name, model, model_admin)
-                box = "" if single else f" fieldBox field-{field_name}"
+                label, help_text, _help_title = _label_and_help(field_name, model, model_admin)
+                box = "" if single else _esc(f" fieldBox field-{field_name}")
+                inline_label = "" if position == 0 else ' class="inline"'
+                contents = readonly_contents(field_name, obj, model_admin, empty)
                 parts.append(
-                    format_html(
-                        '<div><div class="flex-container{}"><label{}>{}{}</label>'
-                        '<div class="readonly">{}</div></div>',
-                        box,
-                        "" if position == 0 else mark_safe(' class="inline"'),
-                        label,
-                        suffix,
-                        readonly_contents(field_name, obj, model_admin),
-                    )
+                    f'<div><div class="flex-container{box}">'
+                    f"<label{inline_label}>{label}{suffix}</label>"
+                    f'<div class="readonly">{contents}</div></div>'
                 )
                 if help_text:
                     # Escaped (the stock template marks it safe): the models' help texts are
                     # plain text.
-                    parts.append(format_html('<div class="help"><div>{}</div></div>', help_text))
+                    parts.append(f'<div class="help"><div>{help_text}</div></div>')
                 parts.append("</div>")
             if not single:
                 parts.append("</div>")
@@ -165,64 +186,63 @@ def fieldsets_html(model_admin, obj, fieldsets) -> SafeString:
         if name and collapsible:
             parts.append("</details>")
         parts.append("</fieldset>\n")
-    return mark_safe("".join(parts))  # noqa: S308 - built with format_html and escaped values
+    return mark_safe("".join(parts))  # noqa: S308 - built of escaped values
+
+
+_INLINE_HEADS: dict = {}
+
+
+def _inline_head(inline, prefix: str, last: bool) -> str:
+    """The start of ``edit_inline/tabular.html`` up to its rows, once per inline, prefix and
+    language."""
+    key = (type(inline), prefix, last, get_language())
+    found = _INLINE_HEADS.get(key)
+    if found is not None:
+        return found
+    heading = capfirst(inline.verbose_name if inline.max_num == 1 else inline.verbose_name_plural)
+    prefix = _esc(prefix)
+    parts = [
+        f'<div class="js-inline-admin-formset inline-group" id="{prefix}-group">'
+        f'<div class="tabular inline-related {"last-related" if last else ""}">'
+        f'<fieldset class="module {_esc(" ".join(inline.classes or ()))}" '
+        f'aria-labelledby="{prefix}-heading">'
+        f'<h2 id="{prefix}-heading" class="inline-heading">{_esc(heading)}</h2>'
+        '<table><thead><tr><th class="original"></th>'
+    ]
+    for name in inline.get_fields(None):
+        label, _help_text, help_title = _label_and_help(name, inline.model, inline)
+        parts.append(f'<th class="column-{_esc(name)}">{label}')
+        if help_title:
+            parts.append(
+                f'<img src="{_esc(static("admin/img/icon-unknown.svg"))}" '
+                f'class="help help-tooltip" width="10" height="10" alt="({help_title})" '
+                f'title="{help_title}">'
+            )
+        parts.append("</th>")
+    parts.append("<th></th></tr></thead><tbody>")
+    found = _INLINE_HEADS[key] = "".join(parts)
+    return found
 
 
 def tabular_inline_html(inline, prefix: str, rows, *, last: bool) -> SafeString:
     """``edit_inline/tabular.html`` of a read-only inline (no form, nothing to submit)."""
-    model = inline.model
     names = inline.get_fields(None)
-    heading = capfirst(inline.verbose_name if inline.max_num == 1 else inline.verbose_name_plural)
-    parts = [
-        format_html(
-            '<div class="js-inline-admin-formset inline-group" id="{}-group">'
-            '<div class="tabular inline-related {}">'
-            '<fieldset class="module {}" aria-labelledby="{}-heading">'
-            '<h2 id="{}-heading" class="inline-heading">{}</h2>'
-            '<table><thead><tr><th class="original"></th>',
-            prefix,
-            "last-related" if last else "",
-            " ".join(inline.classes or ()),
-            prefix,
-            prefix,
-            heading,
-        )
-    ]
-    for name in names:
-        label, help_text = _label_and_help(name, model, inline)
-        parts.append(format_html('<th class="column-{}">{}', name, label))
-        if help_text:
-            parts.append(
-                format_html(
-                    '<img src="{}" class="help help-tooltip" width="10" height="10" alt="({})" '
-                    'title="{}">',
-                    static("admin/img/icon-unknown.svg"),
-                    striptags(help_text),
-                    striptags(help_text),
-                )
-            )
-        parts.append("</th>")
-    parts.append("<th></th></tr></thead><tbody>")
+    empty = inline.get_empty_value_display()
+    row_prefix = _esc(prefix)
+    parts = [_inline_head(inline, prefix, last)]
     for index, row in enumerate(rows):
         parts.append(
-            format_html(
-                '<tr class="form-row has_original" id="{}-{}"><td class="original"><p>{}</p></td>',
-                prefix,
-                index,
-                row,
-            )
+            f'<tr class="form-row has_original" id="{row_prefix}-{index}">'
+            f'<td class="original"><p>{_esc(row)}</p></td>'
         )
         for name in names:
             parts.append(
-                format_html(
-                    '<td class="field-{}"><p>{}</p></td>',
-                    name,
-                    readonly_contents(name, row, inline),
-                )
+                f'<td class="field-{_esc(name)}"><p>'
+                f"{readonly_contents(name, row, inline, empty)}</p></td>"
             )
         parts.append('<td class="delete"></td></tr>\n')
     parts.append("</tbody></table></fieldset></div></div>\n")
-    return mark_safe("".join(parts))  # noqa: S308 - built with format_html and escaped values
+    return mark_safe("".join(parts))  # noqa: S308 - built of escaped values
 
 
 # Reading several lists in one round trip --------------------------------------------------
