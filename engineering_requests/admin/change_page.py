@@ -16,7 +16,7 @@ import json
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, ModelAdmin
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import (
     display_for_field,
@@ -401,21 +401,45 @@ def _json_rows(compiler, text) -> list[list]:
     ]
 
 
+def _plan(db, compiler):
+    """What ``ModelIterable`` works out from a compiled query before reading its rows,
+    worked out once per compiler (those of ``compiled`` live as long as the process)."""
+    plan = getattr(compiler, "_page_plan", None)
+    if plan is None or plan[0] != db:
+        select, klass_info = compiler.select, compiler.klass_info
+        select_fields = klass_info["select_fields"]
+        start, end = select_fields[0], select_fields[-1] + 1
+        fields = [column[0] for column in select[0 : compiler.col_count]]
+        plan = compiler._page_plan = (
+            db,
+            klass_info["model"],
+            [column[0].target.attname for column in select[start:end]],
+            start,
+            end,
+            get_related_populators(klass_info, select, db),
+            list(compiler.get_converters(fields).items()),
+            list((compiler.annotation_col_map or {}).items()),
+        )
+    return plan
+
+
 def _instances(db, compiler, rows) -> list:
     """``ModelIterable`` on rows of the compiled queryset."""
-    select, klass_info = compiler.select, compiler.klass_info
-    annotation_col_map = compiler.annotation_col_map
-    model_cls = klass_info["model"]
-    select_fields = klass_info["select_fields"]
-    start, end = select_fields[0], select_fields[-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, db)
+    _db, model_cls, init_list, start, end, populators, converters, annotations = _plan(db, compiler)
+    connection = connections[db]
     instances = []
-    for row in compiler.results_iter(results=[rows]):
+    for row in rows:
+        if converters:
+            row = list(row)
+            for position, (functions, expression) in converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
         obj = model_cls.from_db(db, init_list, row[start:end])
-        for populator in related_populators:
+        for populator in populators:
             populator.populate(row, obj)
-        for attr_name, col_pos in (annotation_col_map or {}).items():
+        for attr_name, col_pos in annotations:
             setattr(obj, attr_name, row[col_pos])
         instances.append(obj)
     return instances
@@ -565,6 +589,7 @@ def _statement(using, model_admin, key, scope_size, staff_role, inlines, many, o
 class Page(NamedTuple):
     obj: object
     inline_rows: dict  # inline class -> its rows, read with the request
+    inlines: list | None  # the inline instances ``load`` built, if valid for any request
 
 
 def load(model_admin, request, object_id: str) -> Page | None:
@@ -585,12 +610,13 @@ def load(model_admin, request, object_id: str) -> Page | None:
     using = router.db_for_read(model_admin.model)
     if connections[using].vendor != "postgresql":
         obj = model_admin.get_object(request, object_id)
-        return None if obj is None else Page(obj, {})
+        return None if obj is None else Page(obj, {}, None)
     staff_role = roles.is_staff_role(user)
     # The inlines this user may view (checked again with the request once read).
+    instances = model_admin.get_inline_instances(request)
     inlines = tuple(
         (type(inline), tuple(inline.get_ordering(request) or ()), inline)
-        for inline in model_admin.get_inline_instances(request)
+        for inline in instances
         if hasattr(inline, "narrow") and inline.has_view_or_change_permission(request)
     )
     scope_size = None if scope is None else len(scope)
@@ -651,7 +677,10 @@ def load(model_admin, request, object_id: str) -> Page | None:
             ),
         )
     request.__dict__.setdefault("_backoffice_objects", {})[object_id] = obj
-    return Page(obj, inline_rows)
+    # The stock get_inlines gives the same inlines whatever the request shown: the page
+    # reuses these instances (building one deep-copies the admin's form field defaults).
+    stock_inlines = type(model_admin).get_inlines is ModelAdmin.get_inlines
+    return Page(obj, inline_rows, instances if stock_inlines else None)
 
 
 # The workflow panel ----------------------------------------------------------------------
@@ -777,7 +806,14 @@ def response(model_admin, request, page: Page, extra_context):
         for field in optional_fields
     ]
     inline_rows, missing = [], []
-    for inline in model_admin.get_inline_instances(request, obj):
+    if page.inlines is None:
+        inline_instances = model_admin.get_inline_instances(request, obj)
+    else:
+        # get_inline_instances(request, obj) with the instances ``load`` built.
+        inline_instances = [
+            inline for inline in page.inlines if inline.has_view_or_change_permission(request, obj)
+        ]
+    for inline in inline_instances:
         fk = _get_foreign_key(model_admin.model, inline.model, fk_name=inline.fk_name)
         rows = page.inline_rows.get(type(inline))
         if rows is None:
