@@ -28,6 +28,7 @@ from django.contrib.admin.utils import (
 from django.core.exceptions import EmptyResultSet, ObjectDoesNotExist, PermissionDenied
 from django.db import connections, router
 from django.db.models import ForeignObjectRel, ManyToManyRel, OneToOneField
+from django.db.models.expressions import RawSQL
 from django.db.models.query import ModelIterable, get_related_populators
 from django.forms import Media, ModelChoiceField
 from django.forms.models import _get_foreign_key
@@ -482,6 +483,7 @@ class _Statement(NamedTuple):
     object_compiler: object
     list_compilers: tuple
     relations: tuple  # (field, attnames, columns, decoders) per relation shown when set
+    choices: tuple  # (form class, field name, compiler) per choice list of the actions' forms
 
 
 def _inline_rows(inline, ordering, staff_role, object_id):
@@ -578,10 +580,33 @@ def _statement(using, model_admin, key, scope_size, staff_role, inlines, many, o
             f"WHERE {alias}.{qn(field.target_field.column)} = o.c{position})"
         )
         relations.append((field, *decoders))
+
+    def column(attname):
+        """The request's field ``attname`` as a column of its row (``o``)."""
+        position = next(p for p in range(start, end) if select[p][0].target.attname == attname)
+        return RawSQL(f"o.c{position}", ())  # noqa: S611 - a column alias of this query
+
+    choices = []
+    for form_class, name in model_admin.page_choices:
+        build = form_class.choice_querysets[name]
+        compiler, sql, choice_slots = compiled(
+            using, ("choices", form_class, name, model), lambda build=build: build(column), 0
+        )
+        subquery = _json_list_sql(sql, compiler, f"k{len(choices)}")
+        if subquery is None:
+            continue  # read when shown (fetch_together)
+        parts.append(subquery)
+        slots.extend(choice_slots)
+        choices.append((form_class, name, compiler))
     columns = ", ".join(f"c{index}" for index in range(len(select)))
     sql = f"SELECT o.*, {', '.join(parts)} FROM ({object_sql}) o({columns})"  # noqa: S608
     entry = _STATEMENTS[(using, key)] = _Statement(
-        sql, (*slots, *object_slots), object_compiler, tuple(list_compilers), tuple(relations)
+        sql,
+        (*slots, *object_slots),
+        object_compiler,
+        tuple(list_compilers),
+        tuple(relations),
+        tuple(choices),
     )
     return entry
 
@@ -590,6 +615,7 @@ class Page(NamedTuple):
     obj: object
     inline_rows: dict  # inline class -> its rows, read with the request
     inlines: list | None  # the inline instances ``load`` built, if valid for any request
+    choices: dict  # (form class, field name) -> (compiler, JSON rows) of the actions' choices
 
 
 def load(model_admin, request, object_id: str) -> Page | None:
@@ -610,7 +636,7 @@ def load(model_admin, request, object_id: str) -> Page | None:
     using = router.db_for_read(model_admin.model)
     if connections[using].vendor != "postgresql":
         obj = model_admin.get_object(request, object_id)
-        return None if obj is None else Page(obj, {}, None)
+        return None if obj is None else Page(obj, {}, None, {})
     staff_role = roles.is_staff_role(user)
     # The inlines this user may view (checked again with the request once read).
     instances = model_admin.get_inline_instances(request)
@@ -676,11 +702,17 @@ def load(model_admin, request, object_id: str) -> Page | None:
                 ],
             ),
         )
+    # The choices of every action's form, read whatever the actions shown (the lists are
+    # small); rows made into instances only for the forms shown (response).
+    choices = {
+        (form_class, name): (compiler, next(texts))
+        for form_class, name, compiler in statement.choices
+    }
     request.__dict__.setdefault("_backoffice_objects", {})[object_id] = obj
     # The stock get_inlines gives the same inlines whatever the request shown: the page
     # reuses these instances (building one deep-copies the admin's form field defaults).
     stock_inlines = type(model_admin).get_inlines is ModelAdmin.get_inlines
-    return Page(obj, inline_rows, instances if stock_inlines else None)
+    return Page(obj, inline_rows, instances if stock_inlines else None, choices)
 
 
 # The workflow panel ----------------------------------------------------------------------
@@ -828,12 +860,21 @@ def response(model_admin, request, page: Page, extra_context):
         for name in model_admin.page_many
         if name not in getattr(obj, "_prefetched_objects_cache", {})
     }
-    choices = [
-        field.queryset
-        for action in extra_context["workflow_actions"]
-        for field in action["form"].fields.values()
-        if isinstance(field, ModelChoiceField)
-    ]
+    choices = []
+    for action in extra_context["workflow_actions"]:
+        form = action["form"]
+        for name, field in form.fields.items():
+            if not isinstance(field, ModelChoiceField):
+                continue
+            read = page.choices.get((type(form), name))
+            if read is None:
+                choices.append(field.queryset)
+                continue
+            compiler, text = read
+            field.queryset._result_cache = _instances(
+                field.queryset.db, compiler, _json_rows(compiler, text)
+            )
+            field.queryset._prefetch_done = True
     fetched = fetch_together([*optional, *missing, *many.values(), *choices])
     for field, found in zip(optional_fields, fetched, strict=False):
         if found:

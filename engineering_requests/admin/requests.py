@@ -37,7 +37,7 @@ from engineering_requests.admin.changelist import (
 )
 from engineering_requests.admin.display import age_label, state_badge
 from engineering_requests.admin.inlines import AttachmentInline, MessageInline, TransitionLogInline
-from engineering_requests.admin.transitions import BY_NAME, available_transitions
+from engineering_requests.admin.transitions import BY_NAME, TRANSITIONS, available_transitions
 from engineering_requests.enums import RequestState
 from engineering_requests.exceptions import AlreadyHandled
 from engineering_requests.models import EngineeringRequest
@@ -429,6 +429,12 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     page_related = OBJECT_RELATED
     page_many = ("domains",)
     page_optional = OPTIONAL_RELATED
+    # The choices of the actions' forms (the local providers of the request's département…).
+    page_choices = tuple(
+        (transition.form_class, name)
+        for transition in TRANSITIONS
+        for name in transition.form_class.choice_querysets
+    )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         page = None

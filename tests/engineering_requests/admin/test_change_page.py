@@ -315,6 +315,13 @@ def test_the_page_reads_what_get_object_and_the_inlines_read(cast, rf):
             for inline in inlines:
                 rows = inline.get_queryset(request).filter(engineering_request=expected)
                 assert page.inline_rows[type(inline)] == list(rows.order_by("pk")), inline
+            assert len(page.choices) == 2  # local providers, operators
+            for (form_class, name), (compiler, text) in page.choices.items():
+                form = form_class(engineering_request=expected)
+                found = change_page._instances(
+                    "default", compiler, change_page._json_rows(compiler, text)
+                )
+                assert found == list(form.fields[name].queryset), (form_class, name)
     assert change_page.load(model_admin, request, "abc") is None
 
 
