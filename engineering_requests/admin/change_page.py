@@ -13,9 +13,11 @@ management forms, their hidden id inputs and the ``data-inline-formset`` of ``in
 
 import html
 import json
+import re
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, ModelAdmin
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import (
@@ -82,26 +84,45 @@ def _label_and_help(name, model, model_admin):
     return found
 
 
-_LINKS: dict = {}
-_PK = "__pk__"
+_URLS: dict = {}
+_SIMPLE_ARG = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def cached_reverse(viewname: str, args=(), current_app=None) -> str:
+    """``reverse(viewname, args=args)``, the pattern reversed once per view name, number of
+    arguments, URL configuration, prefix and language, with stand-ins then replaced by the
+    arguments: for arguments that no converter or quoting changes (letters, digits, ``_``,
+    ``-``); otherwise, or if the stand-ins do not match the pattern, ``reverse``."""
+    args = [str(arg) for arg in args]
+    if not all(_SIMPLE_ARG.fullmatch(arg) for arg in args):
+        return reverse(viewname, args=args, current_app=current_app)
+    key = (viewname, len(args), current_app, get_script_prefix(), get_urlconf(), get_language())
+    pattern = _URLS.get(key)
+    if pattern is None:
+        stand_ins = [f"__arg{index}__" for index in range(len(args))]
+        try:
+            pattern = reverse(viewname, args=stand_ins, current_app=current_app)
+        except NoReverseMatch:
+            pattern = ""  # e.g. an int converter: reversed each time
+        if pattern and not all(pattern.count(stand_in) == 1 for stand_in in stand_ins):
+            pattern = ""
+        _URLS[key] = pattern
+    if not pattern:
+        return reverse(viewname, args=args, current_app=current_app)
+    for index, arg in enumerate(args):
+        pattern = pattern.replace(f"__arg{index}__", arg)
+    return pattern
 
 
 def _admin_link(model_admin, remote_field, remote_obj) -> str:
-    """``AdminReadonlyField.get_admin_url``; the URL reversed once per model (and URL
-    configuration, prefix, language) for integer keys."""
+    """``AdminReadonlyField.get_admin_url``."""
     opts = remote_field.model._meta
-    name = f"admin:{opts.app_label}_{opts.model_name}_change"
-    current_app = model_admin.admin_site.name
-    pk = remote_obj.pk
     try:
-        if type(pk) is int:
-            key = (name, current_app, get_script_prefix(), get_urlconf(), get_language())
-            url = _LINKS.get(key)
-            if url is None:
-                url = _LINKS[key] = reverse(name, args=[_PK], current_app=current_app)
-            url = url.replace(_PK, str(pk))
-        else:
-            url = reverse(name, args=[quote(pk)], current_app=current_app)
+        url = cached_reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=[quote(remote_obj.pk)],
+            current_app=model_admin.admin_site.name,
+        )
     except NoReverseMatch:
         return str(remote_obj)
     return mark_safe(f'<a href="{_esc(url)}">{_esc(remote_obj)}</a>')  # noqa: S308 - escaped
@@ -800,6 +821,18 @@ PAGE_MEDIA = Media(
 )
 
 
+_MEDIA_HTML: dict = {}
+
+
+def _page_media() -> str:
+    """PAGE_MEDIA as rendered, once per static files URL."""
+    key = (settings.STATIC_URL, settings.DEBUG)
+    found = _MEDIA_HTML.get(key)
+    if found is None:
+        found = _MEDIA_HTML[key] = mark_safe(str(PAGE_MEDIA))  # noqa: S308 - Media's markup
+    return found
+
+
 def applies_to(request) -> bool:
     """GET (and HEAD) of the page; a POST (refused: nothing is changed through the model
     form), a popup or a ``_to_field`` keep the stock view."""
@@ -821,9 +854,10 @@ def response(model_admin, request, page: Page, extra_context):
     request.current_app = model_admin.admin_site.name
     opts = model_admin.opts
     url_prefix = f"admin:{opts.app_label}_{opts.model_name}"
-    changelist_url = reverse(f"{url_prefix}_changelist", current_app=model_admin.admin_site.name)
-    history_url = reverse(
-        f"{url_prefix}_history", args=[quote(obj.pk)], current_app=model_admin.admin_site.name
+    site_name = model_admin.admin_site.name
+    changelist_url = cached_reverse(f"{url_prefix}_changelist", current_app=site_name)
+    history_url = cached_reverse(
+        f"{url_prefix}_history", args=[quote(obj.pk)], current_app=site_name
     )
     filters = {"preserved_filters": model_admin.get_preserved_filters(request), "opts": opts}
     # What ``load`` did not read, in one more query (fetch_together): the actions' choices,
@@ -908,13 +942,12 @@ def response(model_admin, request, page: Page, extra_context):
         "add": False,
         "is_popup": False,
         "has_view_permission": True,
-        "media": PAGE_MEDIA,
+        "media": _page_media(),
         "form_url": add_preserved_filters(filters, ""),
-        "app_list_url": reverse(
-            "admin:app_list",
-            kwargs={"app_label": opts.app_label},
-            current_app=model_admin.admin_site.name,
+        "app_list_url": cached_reverse(
+            "admin:app_list", args=[opts.app_label], current_app=site_name
         ),
+        "index_url": cached_reverse("admin:index", current_app=site_name),
         "changelist_url": changelist_url,
         "close_url": add_preserved_filters(filters, changelist_url),
         "history_url": add_preserved_filters(filters, history_url),

@@ -507,7 +507,9 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         ]
 
     def _url(self, view: str, *args) -> str:
-        return reverse(f"admin:engineering_requests_engineeringrequest_{view}", args=args)
+        return change_page.cached_reverse(
+            f"admin:engineering_requests_engineeringrequest_{view}", args=args
+        )
 
     def _change_url(self, obj) -> str:
         return reverse("admin:engineering_requests_engineeringrequest_change", args=[obj.pk])

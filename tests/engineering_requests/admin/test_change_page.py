@@ -338,3 +338,24 @@ def test_a_query_compiled_once_takes_other_ids(cast):
         _compiler, sql, slots = compiled("default", ("test", len(ids)), build, len(ids))
         params = [ids[item] if is_value else item for is_value, item in slots]
         assert (sql, tuple(params)) == build(*ids).query.sql_with_params()
+
+
+def test_urls_reversed_once_are_those_reverse_gives():
+    from django.urls import reverse
+
+    from engineering_requests.admin.change_page import cached_reverse
+
+    prefix = "admin:engineering_requests_engineeringrequest"
+    cases = [
+        ("admin:index", []),
+        (f"{prefix}_changelist", []),
+        (f"{prefix}_change", [12]),
+        (f"{prefix}_change", ["12_3"]),
+        (f"{prefix}_change", ["a b/é"]),  # quoted: reversed each time
+        (f"{prefix}_transition", [12, "start_review"]),
+        (f"{prefix}_attachment", [12, 5]),  # an int converter
+        ("admin:app_list", ["engineering_requests"]),  # a regular expression
+    ]
+    for _round in range(2):
+        for name, args in cases:
+            assert cached_reverse(name, args=args) == reverse(name, args=args), (name, args)
