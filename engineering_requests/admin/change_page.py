@@ -40,12 +40,11 @@ from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.html import format_html
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from accounts import roles
-from engineering_requests.admin.rendering import form_fields_html
+from engineering_requests.admin.rendering import form_fields_html, hidden_fields_html
 
 
 def _esc(value) -> str:
@@ -742,74 +741,59 @@ def load(model_admin, request, object_id: str) -> Page | None:
 def workflow_panel_html(actions, *, csrf_input, has_role: bool, state_label) -> SafeString:
     """The "Actions possibles" panel of change_form.html (the stock page's template), with
     each action's form fields rendered by ``rendering.form_fields_html`` (``fields_html``)."""
+    csrf_input = _esc(csrf_input)
     if actions:
         items = []
         for action in actions:
             transition, form = action["transition"], action["form"]
+            label, description, url = (
+                _esc(transition.label),
+                _esc(transition.description),
+                _esc(action["url"]),
+            )
+            name = _esc(transition.name)
             if form.visible_fields():
-                form_help = (
-                    format_html('<p class="help">{}</p>', form.help_text)
-                    if getattr(form, "help_text", "")
-                    else ""
-                )
+                form_help = getattr(form, "help_text", "")
+                form_help = f'<p class="help">{_esc(form_help)}</p>' if form_help else ""
                 items.append(
-                    format_html(
-                        '<details class="workflow-action workflow-action--{}" id="action-{}">'
-                        "<summary>{}</summary>"
-                        '<form method="post" action="{}" class="backoffice-form">{}'
-                        '<p class="help">{}</p>{}{}'
-                        '<div class="submit-row"><input type="submit" class="{}" value="{}">'
-                        "</div></form></details>\n",
-                        transition.style or "plain",
-                        transition.name,
-                        transition.label,
-                        action["url"],
-                        csrf_input,
-                        transition.description,
-                        form_help,
-                        action["fields_html"],
-                        "danger" if transition.style == "danger" else "default",
-                        transition.label,
-                    )
+                    '<details class="workflow-action '
+                    f'workflow-action--{_esc(transition.style or "plain")}" id="action-{name}">'
+                    f"<summary>{label}</summary>"
+                    f'<form method="post" action="{url}" class="backoffice-form">{csrf_input}'
+                    f'<p class="help">{description}</p>{form_help}{_esc(action["fields_html"])}'
+                    '<div class="submit-row"><input type="submit" '
+                    f'class="{"danger" if transition.style == "danger" else "default"}" '
+                    f'value="{label}"></div></form></details>\n'
                 )
             else:
                 items.append(
-                    format_html(
-                        '<form method="post" action="{}" class="workflow-inline-form" '
-                        'id="action-{}">{}{}<input type="submit" class="default" value="{}">'
-                        ' <span class="help">{}</span></form>\n',
-                        action["url"],
-                        transition.name,
-                        csrf_input,
-                        mark_safe("".join(str(field) for field in form.hidden_fields())),  # noqa: S308 - widgets
-                        transition.label,
-                        transition.description,
-                    )
+                    f'<form method="post" action="{url}" class="workflow-inline-form" '
+                    f'id="action-{name}">{csrf_input}{hidden_fields_html(form)}'
+                    f'<input type="submit" class="default" value="{label}">'
+                    f' <span class="help">{description}</span></form>\n'
                 )
-        body = format_html(
-            '<div class="workflow-actions">{}</div>',
-            mark_safe("".join(items)),  # noqa: S308 - built with format_html above
-        )
+        body = f'<div class="workflow-actions">{"".join(items)}</div>'
     elif has_role:
-        body = format_html(
-            "<p>{}</p>",
-            gettext("Aucune action ne vous revient sur cette demande au statut « %(state)s ».")
-            % {"state": state_label},
+        body = "<p>{}</p>".format(
+            _esc(
+                gettext("Aucune action ne vous revient sur cette demande au statut « %(state)s ».")
+                % {"state": state_label}
+            )
         )
     else:
-        body = format_html(
-            "<p>{}</p>",
-            gettext(
-                "Consultation seule : les actions sont réservées aux délégués territoriaux et "
-                "à l'équipe nationale."
-            ),
+        body = "<p>{}</p>".format(
+            _esc(
+                gettext(
+                    "Consultation seule : les actions sont réservées aux délégués territoriaux "
+                    "et à l'équipe nationale."
+                )
+            )
         )
-    return format_html(
+    return mark_safe(  # noqa: S308 - built of escaped values and widgets
         '<div id="content-main-top" class="clear-both">'
         '<div class="module backoffice-panel" id="workflow-actions">'
-        '<h2>{}</h2><div class="panel-body">{}</div></div></div>',
-        gettext("Actions possibles"),
-        body,
+        f'<h2>{_esc(gettext("Actions possibles"))}</h2><div class="panel-body">{body}</div>'
+        "</div></div>"
     )
 
 

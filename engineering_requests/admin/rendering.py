@@ -13,7 +13,7 @@ that both render the same HTML.
 
 from functools import cached_property
 
-from django.forms import ModelChoiceField
+from django.forms import ChoiceField, ModelChoiceField
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, escape
@@ -256,13 +256,39 @@ def _field_html(field) -> str:
 
 
 def _field_key(form, field):
-    """The cache key of a visible field's markup, or None when it is not to be kept."""
+    """The cache key of a field's markup (visible, or hidden with a value among fixed
+    choices), or None when it is not to be kept."""
     if isinstance(field.field, ModelChoiceField):
         return None
+    if field.is_hidden and not isinstance(field.field, ChoiceField):
+        return None  # a token, an id: a new value each time
     value = field.value()
     if value is not None and type(value) not in (str, int, bool):
         return None
-    return (type(form), form.prefix, form.auto_id, field.name, get_language(), value)
+    return (
+        type(form),
+        form.prefix,
+        form.auto_id,
+        field.name,
+        field.is_hidden,
+        get_language(),
+        value,
+    )
+
+
+def hidden_fields_html(form) -> str:
+    """``{% for field in form.hidden_fields %}{{ field }}{% endfor %}``."""
+    cacheable = getattr(form, "fields_html_cacheable", False) and not form.is_bound
+    parts = []
+    for field in form.hidden_fields():
+        key = _field_key(form, field) if cacheable else None
+        html = None if key is None else _FIELD_HTML.get(key)
+        if html is None:
+            html = str(field)
+            if key is not None and len(_FIELD_HTML) < _FIELD_HTML_SIZE:
+                _FIELD_HTML[key] = html
+        parts.append(html)
+    return "".join(parts)
 
 
 def form_fields_html(form) -> SafeString:
@@ -277,7 +303,7 @@ def form_fields_html(form) -> SafeString:
             + "</div>"
         )
     parts.append("\n")
-    parts.extend(str(field) for field in form.hidden_fields())
+    parts.append(hidden_fields_html(form))
     parts.append("\n")
     cacheable = getattr(form, "fields_html_cacheable", False) and not form.is_bound
     for field in form.visible_fields():

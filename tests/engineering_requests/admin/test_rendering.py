@@ -2,6 +2,7 @@
 character, what the template engine renders; a template that differs from the mirrored one
 (an app's override, another Django) goes back to the engine."""
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -154,6 +155,9 @@ def test_kept_markup_is_the_markup_of_each_form(cast):
         form_fields_html(admin_forms.MessageForm(initial={"body": body})) for body in ("un", "deux")
     )
     assert ">\nun</textarea>" in first and ">\ndeux</textarea>" in second
+    # A hidden field outside fixed choices (the one-time token) is rendered each time.
+    tokens = {re.search(r'name="form_token" value="([^"]+)"', html)[1] for html in (first, second)}
+    assert len(tokens) == 2
 
 
 def test_a_template_that_differs_goes_back_to_the_engine(monkeypatch):
