@@ -805,6 +805,20 @@ PAGE_MEDIA = Media(
 )
 
 
+_APP_LIST_URLS: dict = {}
+
+
+def _app_list_url(app_label: str, site_name: str) -> str:
+    """The application's index (a regular expression of the app labels: no stand-in)."""
+    key = (app_label, site_name, get_script_prefix(), get_urlconf(), get_language())
+    found = _APP_LIST_URLS.get(key)
+    if found is None:
+        found = _APP_LIST_URLS[key] = reverse(
+            "admin:app_list", kwargs={"app_label": app_label}, current_app=site_name
+        )
+    return found
+
+
 _MEDIA_HTML: dict = {}
 
 
@@ -928,9 +942,7 @@ def response(model_admin, request, page: Page, extra_context):
         "has_view_permission": True,
         "media": _page_media(),
         "form_url": add_preserved_filters(filters, ""),
-        "app_list_url": cached_reverse(
-            "admin:app_list", args=[opts.app_label], current_app=site_name
-        ),
+        "app_list_url": _app_list_url(opts.app_label, site_name),
         "index_url": cached_reverse("admin:index", current_app=site_name),
         "changelist_url": changelist_url,
         "close_url": add_preserved_filters(filters, changelist_url),

@@ -37,6 +37,15 @@ class ModelChoiceField(forms.ModelChoiceField):
     iterator = CachedChoiceIterator
 
 
+class FixedChoiceField(forms.ChoiceField):
+    """A choice field whose choices never change (an enum's): each form's copy of the field
+    shares them instead of deep-copying them (four forms a page)."""
+
+    def __deepcopy__(self, memo):
+        # Field's copy (widget, messages, validators), skipping ChoiceField's of the choices.
+        return forms.Field.__deepcopy__(self, memo)
+
+
 class TransitionForm(forms.Form):
     """Base: carries the state the page showed, so that a concurrent change is detected."""
 
@@ -45,7 +54,7 @@ class TransitionForm(forms.Form):
     # The markup of a visible field depends only on the class, the language and the field's
     # initial value (no widget changed per instance): kept per process (rendering.py).
     fields_html_cacheable = True
-    seen_state = forms.ChoiceField(choices=RequestState.choices, widget=forms.HiddenInput)
+    seen_state = FixedChoiceField(choices=RequestState.choices, widget=forms.HiddenInput)
     # The querysets of the form's choices, as functions of the request: ``value(name)`` is
     # its field ``name`` (here its value; in the change page's query, its column, so that
     # the page reads the choices with the request, change_page.load).
