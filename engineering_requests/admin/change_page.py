@@ -68,10 +68,10 @@ def _linebreaksbr(value) -> str:
 _LABELS: dict = {}
 
 
-def _label_and_help(name, model, model_admin):
+def _label_and_help(name, model, model_admin, language):
     """Label (capitalised) and help text of a read-only field in the current language, both
     escaped, computed once per admin class, field and language."""
-    key = (type(model_admin), model, name, get_language())
+    key = (type(model_admin), model, name, language)
     found = _LABELS.get(key)
     if found is None:
         found = _LABELS[key] = (
@@ -161,6 +161,7 @@ def fieldsets_html(model_admin, obj, fieldsets) -> SafeString:
     model = type(obj)
     suffix = _esc(gettext(":"))
     empty = model_admin.get_empty_value_display()
+    language = get_language()
     parts = []
     for index, (name, options) in enumerate(fieldsets):
         classes = options.get("classes", ())
@@ -187,7 +188,9 @@ def fieldsets_html(model_admin, obj, fieldsets) -> SafeString:
             if not single:
                 parts.append('<div class="flex-container form-multiline">')
             for position, field_name in enumerate(names):
-                label, help_text, _help_title = _label_and_help(field_name, model, model_admin)
+                label, help_text, _help_title = _label_and_help(
+                    field_name, model, model_admin, language
+                )
                 box = "" if single else _esc(f" fieldBox field-{field_name}")
                 inline_label = "" if position == 0 else ' class="inline"'
                 contents = readonly_contents(field_name, obj, model_admin, empty)
@@ -231,7 +234,7 @@ def _inline_head(inline, prefix: str, last: bool) -> str:
         '<table><thead><tr><th class="original"></th>'
     ]
     for name in inline.get_fields(None):
-        label, _help_text, help_title = _label_and_help(name, inline.model, inline)
+        label, _help_text, help_title = _label_and_help(name, inline.model, inline, key[-1])
         parts.append(f'<th class="column-{_esc(name)}">{label}')
         if help_title:
             parts.append(
