@@ -613,7 +613,10 @@ def _statement(using, model_admin, key, scope_size, staff_role, inlines, many, o
     for form_class, name in model_admin.page_choices:
         build = form_class.choice_querysets[name]
         compiler, sql, choice_slots = compiled(
-            using, ("choices", form_class, name, model), lambda build=build: build(column), 0
+            using,
+            ("choices", type(model_admin), form_class, name),
+            lambda build=build: build(column),
+            0,
         )
         subquery = _json_list_sql(sql, compiler, f"k{len(choices)}")
         if subquery is None:
@@ -644,10 +647,19 @@ class Page(NamedTuple):
 def load(model_admin, request, object_id: str) -> Page | None:
     """The request shown, as ``get_object`` reads it (None outside the admin's queryset), and
     the lists of its page, in one query compiled once per shape (``_statement``): the rows
-    of each inline the user may view, the ``page_many`` relations (as if prefetched), and
-    the ``page_optional`` relations when set."""
+    of each inline the user may view, the ``page_many`` relations (as if prefetched), the
+    ``page_optional`` relations when set and the choices of the actions' forms
+    (``page_choices``). The admin's queryset is ``selectors.backoffice_visible_to``, here
+    ``backoffice_requests(backoffice_scope(user))``; an admin that changes it reads the
+    request through ``get_object``."""
     from engineering_requests import selectors
+    from engineering_requests.admin.requests import BackofficeRequestAdminMixin
 
+    using = router.db_for_read(model_admin.model)
+    stock_queryset = type(model_admin).get_queryset is BackofficeRequestAdminMixin.get_queryset
+    if connections[using].vendor != "postgresql" or not stock_queryset:
+        obj = model_admin.get_object(request, object_id)
+        return None if obj is None else Page(obj, {}, None, {})
     try:
         pk = int(object_id)
     except (TypeError, ValueError):
@@ -656,10 +668,6 @@ def load(model_admin, request, object_id: str) -> Page | None:
     scope = selectors.backoffice_scope(user)
     if scope == ():
         return None
-    using = router.db_for_read(model_admin.model)
-    if connections[using].vendor != "postgresql":
-        obj = model_admin.get_object(request, object_id)
-        return None if obj is None else Page(obj, {}, None, {})
     staff_role = roles.is_staff_role(user)
     # The inlines this user may view (checked again with the request once read).
     instances = model_admin.get_inline_instances(request)
@@ -728,8 +736,8 @@ def load(model_admin, request, object_id: str) -> Page | None:
     # The choices of every action's form, read whatever the actions shown (the lists are
     # small); rows made into instances only for the forms shown (response).
     choices = {
-        (form_class, name): (compiler, next(texts))
-        for form_class, name, compiler in statement.choices
+        (form_class, name): (choice_compiler, next(texts))
+        for form_class, name, choice_compiler in statement.choices
     }
     request.__dict__.setdefault("_backoffice_objects", {})[object_id] = obj
     # The stock get_inlines gives the same inlines whatever the request shown: the page

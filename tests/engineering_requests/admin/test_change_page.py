@@ -359,3 +359,25 @@ def test_urls_reversed_once_are_those_reverse_gives():
     for _round in range(2):
         for name, args in cases:
             assert cached_reverse(name, args=args) == reverse(name, args=args), (name, args)
+
+
+def test_an_admin_with_its_own_queryset_reads_the_request_through_get_object(
+    admin_as, cast, monkeypatch, stock_page
+):
+    """``load`` compiles the stock scope; a changed ``get_queryset`` is honoured instead."""
+    from engineering_requests import selectors
+
+    request = richest_requests(cast)[0]
+    client = admin_as(cast.delegate)
+    monkeypatch.setattr(
+        EngineeringRequestAdmin,
+        "get_queryset",
+        lambda self, r: selectors.backoffice_visible_to(r.user),
+    )
+    fast = client.get(change_url(request))
+    assert fast.templates[0].name.endswith("/change_page.html")
+    assert_same_page(fast.content.decode(), stock_page(client, request).content.decode())
+    monkeypatch.setattr(
+        EngineeringRequestAdmin, "get_queryset", lambda self, r: EngineeringRequest.objects.none()
+    )
+    assert client.get(change_url(request)).status_code == 404
