@@ -763,7 +763,7 @@ def workflow_panel_html(actions, *, csrf_input, has_role: bool, state_label) -> 
                 _esc(action["url"]),
             )
             name = _esc(transition.name)
-            if form.visible_fields():
+            if any(not field.widget.is_hidden for field in form.fields.values()):
                 form_help = getattr(form, "help_text", "")
                 form_help = f'<p class="help">{_esc(form_help)}</p>' if form_help else ""
                 items.append(

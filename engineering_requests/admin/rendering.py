@@ -263,7 +263,7 @@ def _field_key(form, field):
     if field.is_hidden and not isinstance(field.field, ChoiceField):
         return None  # a token, an id: a new value each time
     value = field.value()
-    if value is not None and type(value) not in (str, int, bool):
+    if value is not None and not isinstance(value, (str, int, bool)):
         return None
     return (
         type(form),
@@ -272,6 +272,7 @@ def _field_key(form, field):
         field.name,
         field.is_hidden,
         get_language(),
+        type(value),  # a safe string renders unescaped
         value,
     )
 
@@ -291,9 +292,47 @@ def hidden_fields_html(form) -> str:
     return "".join(parts)
 
 
+_FORM_HTML: dict = {}
+
+
+def _form_key(form):
+    """The cache key of the whole markup of a form each of whose fields' is kept (no
+    choices from the database, no token), or None."""
+    if not getattr(form, "fields_html_cacheable", False) or form.is_bound:
+        return None
+    values = []
+    for name, field in form.fields.items():
+        if isinstance(field, ModelChoiceField):
+            return None
+        if field.widget.is_hidden and not isinstance(field, ChoiceField):
+            return None
+        value = form.get_initial_for_field(field, name)
+        if value is not None and not isinstance(value, (str, int, bool)):
+            return None
+        values.append((type(value), value))  # a safe string renders unescaped
+    return (
+        type(form),
+        form.prefix,
+        form.auto_id,
+        get_language(),
+        tuple(form.fields),
+        tuple(values),
+    )
+
+
 def form_fields_html(form) -> SafeString:
     """``admin/engineering_requests/form_fields.html`` for ``form``, character for
     character (see the test), without the template engine."""
+    key = _form_key(form)
+    found = None if key is None else _FORM_HTML.get(key)
+    if found is None:
+        found = _form_fields_html(form)
+        if key is not None and len(_FORM_HTML) < _FIELD_HTML_SIZE:
+            _FORM_HTML[key] = found
+    return found
+
+
+def _form_fields_html(form) -> SafeString:
     parts = []
     non_field_errors = form.non_field_errors()
     if non_field_errors:

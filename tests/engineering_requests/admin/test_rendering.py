@@ -141,13 +141,14 @@ def test_kept_markup_is_the_markup_of_each_form(cast):
     from engineering_requests.admin import rendering
 
     rendering._FIELD_HTML.clear()
+    rendering._FORM_HTML.clear()
     requests = [cast.request_in(S.IN_REVIEW), cast.request_in(S.ESCALATED)]
     for _round in range(2):
         for request in requests:
             for transition in TRANSITIONS:
                 fast, stock = both(transition.form_class, None, engineering_request=request)
                 assert form_fields_html(fast) == stock_fields(stock), transition.name
-        assert rendering._FIELD_HTML
+        assert rendering._FIELD_HTML and rendering._FORM_HTML
     provider = LocalProviderFactory(departement=cast.collectivity.departement, name="Nouveau")
     form = admin_forms.ResolveLocallyForm(engineering_request=requests[0])
     assert f'value="{provider.pk}">Nouveau</option>' in form_fields_html(form)
