@@ -86,18 +86,33 @@ def backoffice_visible_to(user) -> QuerySet[EngineeringRequest]:
     every role in ``visible_to`` hides the département from PostgreSQL's estimates and turns a
     0.4 ms indexed page into a 15 ms sort (200,000 rows). A test checks it is a subset.
     """
+    return backoffice_requests(backoffice_scope(user))
+
+
+def backoffice_scope(user) -> tuple[int, ...] | None:
+    """The départements of ``backoffice_visible_to``: None for all of them, () for none."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
+        return ()
+    if roles.is_national_staff(user):
+        return None
+    if departement_ids := roles.departement_ids(user):
+        return departement_ids
+    if user.is_superuser:
+        return None
+    return ()
+
+
+def backoffice_requests(departement_ids: tuple[int, ...] | None) -> QuerySet[EngineeringRequest]:
+    """The submitted requests of these départements (``backoffice_scope``); a function of its
+    argument only, so that the admin's change page can compile its SQL once per shape."""
     queryset = EngineeringRequest.objects.filter(submitted_at__isnull=False).exclude(
         state=RequestState.DRAFT
     )
-    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.is_staff:
+    if departement_ids is None:
+        return queryset
+    if not departement_ids:
         return queryset.none()
-    if roles.is_national_staff(user):
-        return queryset
-    if departement_ids := roles.departement_ids(user):
-        return queryset.filter(departement_id__in=departement_ids)
-    if user.is_superuser:
-        return queryset
-    return queryset.none()
+    return queryset.filter(departement_id__in=departement_ids)
 
 
 # Portal pages ------------------------------------------------------------------------------

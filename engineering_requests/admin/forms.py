@@ -3,6 +3,7 @@
 errors are put back on these forms."""
 
 import datetime
+import functools
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -36,17 +37,35 @@ class ModelChoiceField(forms.ModelChoiceField):
     iterator = CachedChoiceIterator
 
 
+class FixedChoiceField(forms.ChoiceField):
+    """A choice field whose choices never change (an enum's): each form's copy of the field
+    shares them instead of deep-copying them (four forms a page)."""
+
+    def __deepcopy__(self, memo):
+        # Field's copy (widget, messages, validators), skipping ChoiceField's of the choices.
+        return forms.Field.__deepcopy__(self, memo)
+
+
 class TransitionForm(forms.Form):
     """Base: carries the state the page showed, so that a concurrent change is detected."""
 
     # The stock templates, rendered in Python (rendering.py): a page shows several forms.
     default_renderer = FAST_RENDERER
-    seen_state = forms.ChoiceField(choices=RequestState.choices, widget=forms.HiddenInput)
+    # The markup of a visible field depends only on the class, the language and the field's
+    # initial value (no widget changed per instance): kept per process (rendering.py).
+    fields_html_cacheable = True
+    seen_state = FixedChoiceField(choices=RequestState.choices, widget=forms.HiddenInput)
+    # The querysets of the form's choices, as functions of the request: ``value(name)`` is
+    # its field ``name`` (here its value; in the change page's query, its column, so that
+    # the page reads the choices with the request, change_page.load).
+    choice_querysets: dict = {}
 
     def __init__(self, *args, engineering_request, **kwargs):
         self.engineering_request = engineering_request
         kwargs.setdefault("initial", {}).setdefault("seen_state", engineering_request.state)
         super().__init__(*args, **kwargs)
+        for name, build in self.choice_querysets.items():
+            self.fields[name].queryset = build(functools.partial(getattr, engineering_request))
 
     def service_kwargs(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if name != "seen_state"}
@@ -90,11 +109,11 @@ class ResolveLocallyForm(TransitionForm):
     contact_email = forms.CharField(label=_("E-mail de l'interlocuteur"), required=False)
     comment = forms.CharField(label=_("Commentaire (facultatif)"), widget=TEXTAREA, required=False)
 
-    def __init__(self, *args, engineering_request, **kwargs):
-        super().__init__(*args, engineering_request=engineering_request, **kwargs)
-        self.fields["provider"].queryset = LocalProvider.objects.filter(
-            departement_id=engineering_request.departement_id, is_active=True
+    choice_querysets = {
+        "provider": lambda value: LocalProvider.objects.filter(
+            departement_id=value("departement_id"), is_active=True
         ).order_by("name")
+    }
 
 
 class EscalateForm(TransitionForm):
@@ -137,6 +156,8 @@ class ApproveNationalForm(TransitionForm):
     )
     comment = forms.CharField(label=_("Commentaire"), widget=TEXTAREA, required=False)
 
+    choice_querysets = {"operator": lambda value: Operator.objects.order_by("name")}
+
 
 class ReasonForm(TransitionForm):
     reason = forms.CharField(label=_("Motif"), widget=TEXTAREA, required=False)
@@ -166,6 +187,7 @@ class CompleteForm(TransitionForm):
 
 class MessageForm(forms.Form):
     default_renderer = FAST_RENDERER
+    fields_html_cacheable = True  # as TransitionForm's
     body = forms.CharField(label=_("Message"), widget=TEXTAREA, required=False)
     internal = forms.BooleanField(
         label=_("Note interne (jamais montrée à la collectivité)"), required=False

@@ -26,6 +26,18 @@ class _ReadOnlyInline(RoleBasedAdminMixin, admin.TabularInline):
     def get_readonly_fields(self, request, obj=None):
         return self.fields
 
+    def get_queryset(self, request):
+        # The stock queryset (ordering, view permission), then what this inline reads of it.
+        return self.narrow(
+            super().get_queryset(request), staff_role=roles.is_staff_role(request.user)
+        )
+
+    def narrow(self, queryset, *, staff_role: bool):
+        """The rows of ``queryset`` shown to State staff (``staff_role``) or to others, and
+        the relations read with them: a function of its arguments only (the change page
+        compiles its SQL once for each)."""
+        return queryset
+
 
 class TransitionLogInline(_ReadOnlyInline):
     model = TransitionLog
@@ -33,8 +45,8 @@ class TransitionLogInline(_ReadOnlyInline):
     verbose_name_plural = _("Historique des statuts")
     fields = ("created_at", "transition_label", "source", "target", "actor", "comment_text")
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+    def narrow(self, queryset, *, staff_role):
+        return queryset.select_related("actor")
 
     @admin.display(description=_("action"))
     def transition_label(self, log):
@@ -59,10 +71,10 @@ class MessageInline(_ReadOnlyInline):
     verbose_name_plural = _("Échanges")
     fields = ("created_at", "author", "kind_label", "body_text")
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("author")
+    def narrow(self, queryset, *, staff_role):
+        queryset = queryset.select_related("author")
         # Same rule as selectors.messages_for: internal notes for State staff only.
-        if not roles.is_staff_role(request.user):
+        if not staff_role:
             queryset = queryset.exclude(kind=MessageKind.INTERNAL_NOTE)
         return queryset
 
@@ -82,9 +94,9 @@ class AttachmentInline(_ReadOnlyInline):
     verbose_name_plural = _("Pièces jointes")
     fields = ("created_at", "download", "size_label", "uploaded_by", "visibility")
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("uploaded_by")
-        if not roles.is_staff_role(request.user):
+    def narrow(self, queryset, *, staff_role):
+        queryset = queryset.select_related("uploaded_by")
+        if not staff_role:
             queryset = queryset.filter(is_internal=False)
         return queryset
 

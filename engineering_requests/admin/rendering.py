@@ -13,10 +13,12 @@ that both render the same HTML.
 
 from functools import cached_property
 
+from django.forms import ChoiceField, ModelChoiceField
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.translation import get_language
 
 _ATTRS = (
     "{% for name, value in widget.attrs.items %}{% if value is not False %} {{ name }}"
@@ -228,9 +230,109 @@ class FastFormRenderer(DjangoTemplates):
 FAST_RENDERER = FastFormRenderer()
 
 
+# The markup of visible fields, kept per process for the forms that declare it depends only on
+# their class, the language and the field's initial value (``fields_html_cacheable``): an
+# action's form looks the same on every request in the same state. Choices read from the
+# database are always rendered again.
+_FIELD_HTML: dict = {}
+_FIELD_HTML_SIZE = 1000
+
+
+def _field_html(field) -> str:
+    errors = field.errors
+    checkbox = field.widget_type == "checkbox"
+    css = "form-row"
+    if errors:
+        css += " errors"
+    if checkbox:
+        css += " checkbox-row"
+    control = f"{field} {field.label_tag()}" if checkbox else f"{field.label_tag()} {field}"
+    help_text = field.help_text
+    help_html = f'<span class="help">{conditional_escape(help_text)}</span>' if help_text else ""
+    return (
+        f'\n  <div class="{css}">\n    {errors if errors else ""}\n    {control}\n'
+        f"    {help_html}\n  </div>\n"
+    )
+
+
+def _field_key(form, field):
+    """The cache key of a field's markup (visible, or hidden with a value among fixed
+    choices), or None when it is not to be kept."""
+    if isinstance(field.field, ModelChoiceField):
+        return None
+    if field.is_hidden and not isinstance(field.field, ChoiceField):
+        return None  # a token, an id: a new value each time
+    value = field.value()
+    if value is not None and not isinstance(value, (str, int, bool)):
+        return None
+    return (
+        type(form),
+        form.prefix,
+        form.auto_id,
+        field.name,
+        field.is_hidden,
+        get_language(),
+        type(value),  # a safe string renders unescaped
+        value,
+    )
+
+
+def hidden_fields_html(form) -> str:
+    """``{% for field in form.hidden_fields %}{{ field }}{% endfor %}``."""
+    cacheable = getattr(form, "fields_html_cacheable", False) and not form.is_bound
+    parts = []
+    for field in form.hidden_fields():
+        key = _field_key(form, field) if cacheable else None
+        html = None if key is None else _FIELD_HTML.get(key)
+        if html is None:
+            html = str(field)
+            if key is not None and len(_FIELD_HTML) < _FIELD_HTML_SIZE:
+                _FIELD_HTML[key] = html
+        parts.append(html)
+    return "".join(parts)
+
+
+_FORM_HTML: dict = {}
+
+
+def _form_key(form):
+    """The cache key of the whole markup of a form each of whose fields' is kept (no
+    choices from the database, no token), or None."""
+    if not getattr(form, "fields_html_cacheable", False) or form.is_bound:
+        return None
+    values = []
+    for name, field in form.fields.items():
+        if isinstance(field, ModelChoiceField):
+            return None
+        if field.widget.is_hidden and not isinstance(field, ChoiceField):
+            return None
+        value = form.get_initial_for_field(field, name)
+        if value is not None and not isinstance(value, (str, int, bool)):
+            return None
+        values.append((type(value), value))  # a safe string renders unescaped
+    return (
+        type(form),
+        form.prefix,
+        form.auto_id,
+        get_language(),
+        tuple(form.fields),
+        tuple(values),
+    )
+
+
 def form_fields_html(form) -> SafeString:
     """``admin/engineering_requests/form_fields.html`` for ``form``, character for
     character (see the test), without the template engine."""
+    key = _form_key(form)
+    found = None if key is None else _FORM_HTML.get(key)
+    if found is None:
+        found = _form_fields_html(form)
+        if key is not None and len(_FORM_HTML) < _FIELD_HTML_SIZE:
+            _FORM_HTML[key] = found
+    return found
+
+
+def _form_fields_html(form) -> SafeString:
     parts = []
     non_field_errors = form.non_field_errors()
     if non_field_errors:
@@ -240,24 +342,16 @@ def form_fields_html(form) -> SafeString:
             + "</div>"
         )
     parts.append("\n")
-    parts.extend(str(field) for field in form.hidden_fields())
+    parts.append(hidden_fields_html(form))
     parts.append("\n")
+    cacheable = getattr(form, "fields_html_cacheable", False) and not form.is_bound
     for field in form.visible_fields():
-        errors = field.errors
-        checkbox = field.widget_type == "checkbox"
-        css = "form-row"
-        if errors:
-            css += " errors"
-        if checkbox:
-            css += " checkbox-row"
-        control = f"{field} {field.label_tag()}" if checkbox else f"{field.label_tag()} {field}"
-        help_text = field.help_text
-        help_html = (
-            f'<span class="help">{conditional_escape(help_text)}</span>' if help_text else ""
-        )
-        parts.append(
-            f'\n  <div class="{css}">\n    {errors if errors else ""}\n    {control}\n'
-            f"    {help_html}\n  </div>\n"
-        )
+        key = _field_key(form, field) if cacheable else None
+        html = None if key is None else _FIELD_HTML.get(key)
+        if html is None:
+            html = _field_html(field)
+            if key is not None and len(_FIELD_HTML) < _FIELD_HTML_SIZE:
+                _FIELD_HTML[key] = html
+        parts.append(html)
     parts.append("\n")
     return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped or a widget

@@ -46,7 +46,7 @@ from engineering_requests.admin.changelist import (
 )
 from engineering_requests.admin.display import age_label, state_badge
 from engineering_requests.admin.inlines import AttachmentInline, MessageInline, TransitionLogInline
-from engineering_requests.admin.transitions import BY_NAME, available_transitions
+from engineering_requests.admin.transitions import BY_NAME, TRANSITIONS, available_transitions
 from engineering_requests.enums import RequestState
 from engineering_requests.exceptions import AlreadyHandled
 from engineering_requests.models import EngineeringRequest
@@ -59,7 +59,7 @@ INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$", re.IGNORECASE)
 # The request's relations always shown on its page, joined to its row.
 OBJECT_RELATED = ("collectivity", "departement", "submitted_by", "assigned_delegate")
 # Those shown when set (most requests have none of them): the change page reads them with its
-# lists (read_only_change_view), other views when they use them. Joining all nine relations
+# lists (change_page.load), other views when they use them. Joining all nine relations
 # cost PostgreSQL more to plan (~1.3 ms) than the query.
 OPTIONAL_RELATED = ("programme", "contract", "local_provider", "operator", "decided_by")
 
@@ -534,8 +534,25 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return flatten_fieldsets(self.get_fieldsets(request, obj))
 
+    # The request's page reads these with the request, in the same query (change_page.load).
+    page_related = OBJECT_RELATED
+    page_many = ("domains",)
+    page_optional = OPTIONAL_RELATED
+    # The choices of the actions' forms (the local providers of the request's département…).
+    page_choices = tuple(
+        (transition.form_class, name)
+        for transition in TRANSITIONS
+        for name in transition.form_class.choice_querysets
+    )
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
+        page = None
+        if self.renders_read_only_page(request):
+            # The request and every list of its page in one query.
+            page = change_page.load(self, request, unquote(object_id))
+            obj = page and page.obj
+        else:
+            obj = self.get_object(request, unquote(object_id))
         if obj is None:
             raise Http404(_("Aucune demande ne correspond à cette adresse."))
         user = request.user
@@ -558,8 +575,8 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
             "title": str(obj),
             "subtitle": None,
         }
-        if self.renders_read_only_page(request):
-            return self.read_only_change_view(request, obj, extra_context)
+        if page is not None:
+            return self.read_only_change_view(request, page, extra_context)
         # A POST (refused: nothing is changed through the model form), a popup or a
         # ``_to_field``: the stock view.
         return super().change_view(request, object_id, form_url, extra_context)
@@ -567,10 +584,10 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
     def renders_read_only_page(self, request) -> bool:
         return change_page.applies_to(request)
 
-    def read_only_change_view(self, request, obj, extra_context):
+    def read_only_change_view(self, request, page, extra_context):
         """The stock change view's page, built without its model form and inline formsets
         (``change_page.response``): same checks, same markup."""
-        return change_page.response(self, request, obj, extra_context, OPTIONAL_RELATED)
+        return change_page.response(self, request, page, extra_context)
 
     # Workflow actions -----------------------------------------------------------------------
 
@@ -599,7 +616,9 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         ]
 
     def _url(self, view: str, *args) -> str:
-        return reverse(f"admin:engineering_requests_engineeringrequest_{view}", args=args)
+        return change_page.cached_reverse(
+            f"admin:engineering_requests_engineeringrequest_{view}", args=args
+        )
 
     def _change_url(self, obj) -> str:
         return reverse("admin:engineering_requests_engineeringrequest_change", args=[obj.pk])

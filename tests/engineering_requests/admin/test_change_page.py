@@ -268,3 +268,116 @@ def test_lists_read_together_are_those_read_one_by_one(cast, django_assert_num_q
         assert request.operator == decided.operator and request.decided_by == cast.national
         assert found[0][0].actor == cast.official
         assert request.estimated_budget == Decimal("1234.56")
+
+
+def test_the_page_reads_what_get_object_and_the_inlines_read(cast, rf):
+    """``load``'s one query (compiled once per shape) gives the request of ``get_object``, in
+    the same scope, and each inline's rows, for every role and size of scope."""
+    from accounts import roles
+    from engineering_requests.admin import change_page
+    from tests.accounts.factories import DelegateFactory, NationalStaffFactory
+    from tests.territories.factories import DepartementFactory
+
+    requests = richest_requests(cast)
+    elsewhere = cast.request_in(S.IN_REVIEW)
+    EngineeringRequest.objects.filter(pk=elsewhere.pk).update(departement=DepartementFactory())
+    draft = cast.request_in(S.DRAFT)
+    model_admin = admin.site._registry[EngineeringRequest]
+    two_departements = DelegateFactory(
+        departements=[cast.collectivity.departement, DepartementFactory()]
+    )
+    users = (
+        cast.delegate,
+        two_departements,
+        NationalStaffFactory(),
+        UserFactory(is_staff=True, is_superuser=True),
+        UserFactory(is_staff=True),  # no role: nothing
+    )
+    for user in users:
+        for shown in (*requests, elsewhere, draft):
+            roles.clear_role_cache(user)
+            request = rf.get("/")
+            request.user = user
+            expected = model_admin.get_object(request, str(shown.pk))
+            request = rf.get("/")
+            request.user = user
+            page = change_page.load(model_admin, request, str(shown.pk))
+            assert (page and page.obj) == expected, (user, shown.state)
+            if expected is None:
+                continue
+            fields = [field.attname for field in EngineeringRequest._meta.concrete_fields]
+            assert [getattr(page.obj, f) for f in fields] == [getattr(expected, f) for f in fields]
+            assert list(page.obj.domains.all()) == list(expected.domains.all())
+            for name in model_admin.page_optional:
+                assert getattr(page.obj, name) == getattr(expected, name)
+            inlines = model_admin.get_inline_instances(request, expected)
+            assert set(page.inline_rows) == {type(inline) for inline in inlines}
+            for inline in inlines:
+                rows = inline.get_queryset(request).filter(engineering_request=expected)
+                assert page.inline_rows[type(inline)] == list(rows.order_by("pk")), inline
+            assert len(page.choices) == 2  # local providers, operators
+            for (form_class, name), (compiler, text) in page.choices.items():
+                form = form_class(engineering_request=expected)
+                found = change_page._instances(
+                    "default", compiler, change_page._json_rows(compiler, text)
+                )
+                assert found == list(form.fields[name].queryset), (form_class, name)
+    assert change_page.load(model_admin, request, "abc") is None
+
+
+def test_a_query_compiled_once_takes_other_ids(cast):
+    """``compiled``: the SQL compiled with stand-ins, its slots filled with other ids, is the
+    SQL Django compiles for those ids."""
+    from engineering_requests import selectors
+    from engineering_requests.admin.change_page import compiled
+
+    def build(object_id, *departement_ids):
+        return selectors.backoffice_requests(departement_ids).filter(pk=object_id)
+
+    for ids in ((7, 3), (8, 3, 5), (9, 4, 5, 6)):
+        _compiler, sql, slots = compiled("default", ("test", len(ids)), build, len(ids))
+        params = [ids[item] if is_value else item for is_value, item in slots]
+        assert (sql, tuple(params)) == build(*ids).query.sql_with_params()
+
+
+def test_urls_reversed_once_are_those_reverse_gives():
+    from django.urls import reverse
+
+    from engineering_requests.admin.change_page import cached_reverse
+
+    prefix = "admin:engineering_requests_engineeringrequest"
+    cases = [
+        ("admin:index", []),
+        (f"{prefix}_changelist", []),
+        (f"{prefix}_change", [12]),
+        (f"{prefix}_change", ["12_3"]),
+        (f"{prefix}_change", ["a b/é"]),  # quoted: reversed each time
+        (f"{prefix}_transition", [12, "start_review"]),
+        (f"{prefix}_attachment", [12, 5]),  # an int converter
+        ("admin:app_list", ["engineering_requests"]),  # a regular expression
+    ]
+    for _round in range(2):
+        for name, args in cases:
+            assert cached_reverse(name, args=args) == reverse(name, args=args), (name, args)
+
+
+def test_an_admin_with_its_own_queryset_reads_the_request_through_get_object(
+    admin_as, cast, monkeypatch, stock_page
+):
+    """``load`` compiles the stock scope; a changed ``get_queryset`` is honoured instead."""
+    from engineering_requests import selectors
+
+    request = richest_requests(cast)[0]
+    client = admin_as(cast.delegate)
+    monkeypatch.setattr(
+        EngineeringRequestAdmin,
+        "get_queryset",
+        lambda self, r: selectors.backoffice_visible_to(r.user),
+    )
+    fast = client.get(change_url(request))
+    assert fast.templates[0].name.endswith("/change_page.html")
+    assert_same_page(fast.content.decode(), stock_page(client, request).content.decode())
+    monkeypatch.setattr(
+        EngineeringRequestAdmin, "get_queryset", lambda self, r: EngineeringRequest.objects.none()
+    )
+    assert client.get(change_url(request)).status_code == 404

@@ -2,6 +2,7 @@
 character, what the template engine renders; a template that differs from the mirrored one
 (an app's override, another Django) goes back to the engine."""
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -131,6 +132,33 @@ def test_the_back_office_forms_render_as_with_the_templates(cast):
     stock.fields["form_token"].initial = fast.fields["form_token"].initial
     assert form_fields_html(fast) == stock_fields(stock)
     assert 'name="form_token"' in form_fields_html(fast)
+
+
+def test_kept_markup_is_the_markup_of_each_form(cast):
+    """The visible fields' markup kept per process (``fields_html_cacheable``) is that of the
+    form rendered afresh, for each state and initial value; choices read from the database
+    are rendered again (a new provider shows at once)."""
+    from engineering_requests.admin import rendering
+
+    rendering._FIELD_HTML.clear()
+    rendering._FORM_HTML.clear()
+    requests = [cast.request_in(S.IN_REVIEW), cast.request_in(S.ESCALATED)]
+    for _round in range(2):
+        for request in requests:
+            for transition in TRANSITIONS:
+                fast, stock = both(transition.form_class, None, engineering_request=request)
+                assert form_fields_html(fast) == stock_fields(stock), transition.name
+        assert rendering._FIELD_HTML and rendering._FORM_HTML
+    provider = LocalProviderFactory(departement=cast.collectivity.departement, name="Nouveau")
+    form = admin_forms.ResolveLocallyForm(engineering_request=requests[0])
+    assert f'value="{provider.pk}">Nouveau</option>' in form_fields_html(form)
+    first, second = (
+        form_fields_html(admin_forms.MessageForm(initial={"body": body})) for body in ("un", "deux")
+    )
+    assert ">\nun</textarea>" in first and ">\ndeux</textarea>" in second
+    # A hidden field outside fixed choices (the one-time token) is rendered each time.
+    tokens = {re.search(r'name="form_token" value="([^"]+)"', html)[1] for html in (first, second)}
+    assert len(tokens) == 2
 
 
 def test_a_template_that_differs_goes_back_to_the_engine(monkeypatch):
