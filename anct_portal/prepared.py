@@ -74,16 +74,48 @@ _IDENTITY = (
     "FileField",
     "BooleanField",
 )
-_FROM_JSON = {
+FROM_JSON = {
     **dict.fromkeys(_IDENTITY),
     "DateTimeField": parse_datetime,
     "DateField": parse_date,
     "DecimalField": Decimal,
+    "FloatField": float,
 }
 
 
-def _positional(pairs):
+def positional(pairs):
+    """``object_pairs_hook`` for ``json.loads``: a JSON row as a list of its values."""
     return [value for _key, value in pairs]
+
+
+def aggregate_order(compiler) -> list[str] | None:
+    """The compiled queryset's ORDER BY as terms over its columns renamed c0, c1… (its rows as
+    a derived table), or None if a term is not one of its columns. For ``json_agg(… ORDER BY
+    …)``: PostgreSQL does not promise to keep a subquery's order inside an aggregate."""
+    select_sql = [sql for _expression, (sql, _params), _alias in compiler.select]
+    terms = []
+    for order_by, (sql, params, is_ref) in compiler.get_order_by():
+        if params:
+            return None
+        if is_ref:  # a selected column, by its position ("1 ASC")
+            position = sql.split(" ", 1)[0]
+            if not position.isdigit():
+                return None
+            index = int(position) - 1
+        else:
+            column_sql, column_params = compiler.compile(order_by.expression)
+            if column_params or column_sql not in select_sql:
+                return None
+            index = select_sql.index(column_sql)
+        term = f"c{index}"
+        if order_by.descending:
+            term += " DESC"
+        if order_by.nulls_first:
+            term += " NULLS FIRST"
+        elif order_by.nulls_last:
+            term += " NULLS LAST"
+        terms.append(term)
+    return terms
 
 
 class _Compiled:
@@ -118,8 +150,9 @@ class _Compiled:
         self.decoders = []
         for expression, _sql, _alias in select:
             internal_type = expression.output_field.get_internal_type()
-            self.decoders.append(_FROM_JSON.get(internal_type, KeyError))
-        self.jsonable = KeyError not in self.decoders
+            self.decoders.append(FROM_JSON.get(internal_type, KeyError))
+        self.order = aggregate_order(self.compiler)
+        self.jsonable = KeyError not in self.decoders and self.order is not None
         if self.iterable is ModelIterable:
             klass_info = self.compiler.klass_info
             self.model = klass_info["model"]
@@ -154,7 +187,7 @@ class _Compiled:
         return instances
 
     def from_json(self, text) -> list:
-        rows = json.loads(text, parse_float=Decimal, object_pairs_hook=_positional) if text else []
+        rows = json.loads(text, parse_float=Decimal, object_pairs_hook=positional) if text else []
         decoders = self.decoders
         return self.results(
             [
@@ -208,20 +241,36 @@ class Prepared:
 def run_together(runs) -> list[list]:
     """``[prepared.run(**values) for prepared, values in runs]`` in one query on PostgreSQL."""
     compiled = [prepared.compiled(values=values) for prepared, values in runs]
-    aliases = {item.alias for item in compiled}
-    if (
-        len(runs) < 2
-        or len(aliases) != 1
-        or connections[compiled[0].alias].vendor != "postgresql"
-        or not all(not item.empty and item.jsonable for item in compiled)
-    ):
+    together = [
+        index
+        for index, item in enumerate(compiled)
+        if not item.empty
+        and item.jsonable
+        and item.alias == compiled[0].alias
+        and connections[item.alias].vendor == "postgresql"
+    ]
+    if len(together) < 2:
         return [prepared.run(**values) for prepared, values in runs]
+    # The others (a column or an order the JSON path does not read) in queries of their own.
+    results = [
+        None if index in together else run[0].run(**run[1]) for index, run in enumerate(runs)
+    ]
     columns, params = [], []
-    for position, (item, (_prepared, values)) in enumerate(zip(compiled, runs, strict=True)):
-        # Django's SQL for each queryset, its values passed as parameters.
-        columns.append(f"(SELECT json_agg(q{position})::text FROM ({item.sql}) q{position})")  # noqa: S608
+    for position, index in enumerate(together):
+        item, values = compiled[index], runs[index][1]
+        # Django's SQL for each queryset, its values passed as parameters; its rows aggregated
+        # in its own order, written over the derived table's columns.
+        alias = f"q{position}"
+        names = ", ".join(f"c{column}" for column in range(len(item.decoders)))
+        order = ", ".join(f"{alias}.{term}" for term in item.order)
+        order = f" ORDER BY {order}" if order else ""
+        columns.append(
+            f"(SELECT json_agg({alias}{order})::text FROM ({item.sql}) {alias}({names}))"  # noqa: S608
+        )
         params.extend(item.bind(values))
     with connections[compiled[0].alias].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(columns), params)
         texts = cursor.fetchone()
-    return [item.from_json(text) for item, text in zip(compiled, texts, strict=True)]
+    for index, text in zip(together, texts, strict=True):
+        results[index] = compiled[index].from_json(text)
+    return results

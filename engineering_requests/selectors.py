@@ -196,7 +196,12 @@ def _page_attachments(staff):
 
 
 def _page_domains(p):
-    return EngineeringRequest(pk=p.request).domains.values_list("name", flat=True)
+    # The order's columns are selected too: the one-statement read aggregates the rows by them.
+    return (
+        EngineeringRequest(pk=p.request)
+        .domains.order_by("position", "name")
+        .values_list("name", "position")
+    )
 
 
 _PAGE_ROW = Prepared(_page_row)
@@ -206,17 +211,23 @@ _PAGE_LISTS = {
     "attachments": {staff: Prepared(_page_attachments(staff)) for staff in (False, True)},
     "domains": Prepared(_page_domains),
 }
-# What the page shows of the request's related rows, each read by its id.
+# What the page shows of the request's related rows, each read by its id (one row: no order).
 _PAGE_RELATED = {
     "collectivity": Prepared(
-        lambda p: Collectivity.objects.filter(pk=p.id).only("kind", "code", "name")
+        lambda p: Collectivity.objects.filter(pk=p.id).only("kind", "code", "name").order_by()
     ),
-    "departement": Prepared(lambda p: Departement.objects.filter(pk=p.id).only("code", "name")),
-    "programme": Prepared(lambda p: Programme.objects.filter(pk=p.id).only("name")),
-    "contract": Prepared(lambda p: Contract.objects.filter(pk=p.id).only("name")),
-    "operator": Prepared(lambda p: Operator.objects.filter(pk=p.id).only("name")),
-    "submitted_by": Prepared(lambda p: User.objects.filter(pk=p.id).only(*PAGE_PERSON_FIELDS)),
-    "assigned_delegate": Prepared(lambda p: User.objects.filter(pk=p.id).only(*PAGE_PERSON_FIELDS)),
+    "departement": Prepared(
+        lambda p: Departement.objects.filter(pk=p.id).only("code", "name").order_by()
+    ),
+    "programme": Prepared(lambda p: Programme.objects.filter(pk=p.id).only("name").order_by()),
+    "contract": Prepared(lambda p: Contract.objects.filter(pk=p.id).only("name").order_by()),
+    "operator": Prepared(lambda p: Operator.objects.filter(pk=p.id).only("name").order_by()),
+    "submitted_by": Prepared(
+        lambda p: User.objects.filter(pk=p.id).only(*PAGE_PERSON_FIELDS).order_by()
+    ),
+    "assigned_delegate": Prepared(
+        lambda p: User.objects.filter(pk=p.id).only(*PAGE_PERSON_FIELDS).order_by()
+    ),
 }
 
 
@@ -266,7 +277,7 @@ def request_page_lists(engineering_request, user) -> RequestPageLists:
             files.setdefault(attachment.message_id, []).append(attachment)
     for message in messages:
         message.page_attachments = files.get(message.pk, [])
-    return RequestPageLists(logs, messages, attachments, list(domains))
+    return RequestPageLists(logs, messages, attachments, [name for name, _position in domains])
 
 
 # The officials' request tables in plain SQL ------------------------------------------------

@@ -39,11 +39,11 @@ from django.template.defaultfilters import capfirst, striptags
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from accounts import roles
+from anct_portal.prepared import FROM_JSON, aggregate_order, positional
 from engineering_requests.admin.rendering import form_fields_html, hidden_fields_html
 
 
@@ -271,46 +271,15 @@ def tabular_inline_html(inline, prefix: str, rows, *, last: bool) -> SafeString:
 
 # Reading several lists in one round trip --------------------------------------------------
 
-# How a column of each field type comes back in JSON, as the database driver would return it.
-_FROM_JSON = {
-    **dict.fromkeys(
-        (
-            "AutoField",
-            "BigAutoField",
-            "SmallAutoField",
-            "IntegerField",
-            "BigIntegerField",
-            "SmallIntegerField",
-            "PositiveIntegerField",
-            "PositiveBigIntegerField",
-            "PositiveSmallIntegerField",
-            "ForeignKey",
-            "OneToOneField",
-            "CharField",
-            "TextField",
-            "SlugField",
-            "EmailField",
-            "URLField",
-            "FileField",
-            "BooleanField",
-        ),
-        None,
-    ),
-    "DateTimeField": parse_datetime,
-    "DateField": parse_date,
-    "DecimalField": Decimal,
-    "FloatField": float,
-}
-
 
 def _json_decoders(compiler):
     """One decoder (or None) per selected column; None if a column's type is not handled."""
     decoders = []
     for expression, _sql, _alias in compiler.select:
         internal_type = expression.output_field.get_internal_type()
-        if internal_type not in _FROM_JSON:
+        if internal_type not in FROM_JSON:
             return None
-        decoders.append(_FROM_JSON[internal_type])
+        decoders.append(FROM_JSON[internal_type])
     return decoders
 
 
@@ -324,37 +293,15 @@ def _combinable(queryset) -> bool:
     )
 
 
-def _aggregate_order(compiler, alias: str) -> str | None:
-    """The compiled queryset's ORDER BY written over the columns of ``alias`` (its rows as a
-    derived table, columns renamed c0, c1…), or None if a term is not one of its columns.
-    ``json_agg(… ORDER BY …)``: PostgreSQL does not promise to keep a subquery's order."""
-    select_sql = [sql for _expression, (sql, _params), _alias in compiler.select]
-    terms = []
-    for order_by, (_sql, params, is_ref) in compiler.get_order_by():
-        if is_ref or params:
-            return None
-        column_sql, column_params = compiler.compile(order_by.expression)
-        if column_params or column_sql not in select_sql:
-            return None
-        term = f"{alias}.c{select_sql.index(column_sql)}"
-        if order_by.descending:
-            term += " DESC"
-        if order_by.nulls_first:
-            term += " NULLS FIRST"
-        elif order_by.nulls_last:
-            term += " NULLS LAST"
-        terms.append(term)
-    return ", ".join(terms)
-
-
 def _json_list_sql(sql: str, compiler, alias: str) -> str | None:
     """A scalar subquery giving the rows of a compiled queryset as a JSON array of rows, in
     its order, or None if it cannot (a column type or an order this module does not read)."""
     if compiler.has_extra_select or compiler.col_count != len(compiler.select):
         return None
-    order = _aggregate_order(compiler, alias)
-    if order is None or _json_decoders(compiler) is None:
+    terms = aggregate_order(compiler)
+    if terms is None or _json_decoders(compiler) is None:
         return None
+    order = ", ".join(f"{alias}.{term}" for term in terms)
     columns = ", ".join(f"c{index}" for index in range(len(compiler.select)))
     order = f" ORDER BY {order}" if order else ""
     # Django's SQL for the queryset, its values passed as parameters.
@@ -406,16 +353,12 @@ def fetch_together(querysets) -> list[list]:
     ]
 
 
-def _positional(pairs):
-    return [value for _key, value in pairs]
-
-
 def _json_rows(compiler, text) -> list[list]:
     """The rows of ``_json_list_sql``'s array, each value as the database driver gives it."""
     if not text:
         return []
     decoders = _json_decoders(compiler)
-    rows = json.loads(text, parse_float=Decimal, object_pairs_hook=_positional)
+    rows = json.loads(text, parse_float=Decimal, object_pairs_hook=positional)
     return [
         [
             value if decode is None or value is None else decode(value)
@@ -525,12 +468,12 @@ def _row_decoders(model):
     object, or None if a column's type is not handled."""
     fields = model._meta.concrete_fields
     types = [field.get_internal_type() for field in fields]
-    if any(internal_type not in _FROM_JSON for internal_type in types):
+    if any(internal_type not in FROM_JSON for internal_type in types):
         return None
     return (
         tuple(field.attname for field in fields),
         tuple(field.column for field in fields),
-        tuple(_FROM_JSON[internal_type] for internal_type in types),
+        tuple(FROM_JSON[internal_type] for internal_type in types),
     )
 
 

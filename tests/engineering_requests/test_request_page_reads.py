@@ -137,7 +137,9 @@ def test_a_placeholder_the_orm_would_change_is_refused():
 
 def test_prepared_tuples_and_columns_json_cannot_carry(busy_request):
     """``values_list`` tuples, and a column type the JSON path does not decode (read apart)."""
-    from django.db.models import FloatField, Value
+    import datetime
+
+    from django.db.models import DurationField, Value
 
     from engineering_requests.models import TransitionLog
 
@@ -152,7 +154,9 @@ def test_prepared_tuples_and_columns_json_cannot_carry(busy_request):
         lambda p: (
             TransitionLog.objects.filter(engineering_request_id=p.request)
             .order_by("pk")
-            .values_list(Value(1.5, output_field=FloatField()), flat=True)
+            .values_list(
+                Value(datetime.timedelta(seconds=1), output_field=DurationField()), flat=True
+            )
         )
     )
     expected = list(
@@ -166,4 +170,33 @@ def test_prepared_tuples_and_columns_json_cannot_carry(busy_request):
         found = prepared.run_together(
             [(tuples, {"request": busy_request.pk}), (floats, {"request": busy_request.pk})]
         )
-    assert found == [expected, [1.5] * len(expected)] and len(queries) == 2
+    assert found == [expected, [datetime.timedelta(seconds=1)] * len(expected)]
+    assert len(queries) == 2
+
+
+def test_read_together_each_list_in_its_own_order(busy_request):
+    """One statement, and each list aggregated in its queryset's order (``json_agg(… ORDER BY
+    …)``: PostgreSQL does not promise to keep a subquery's order inside an aggregate)."""
+    from engineering_requests.models import TransitionLog
+
+    def logs(*order):
+        return prepared.Prepared(
+            lambda p: TransitionLog.objects.filter(engineering_request_id=p.request).order_by(
+                *order
+            )
+        )
+
+    runs = [(logs("-created_at", "-pk"), {"request": busy_request.pk}),
+            (logs("transition", "pk"), {"request": busy_request.pk})]  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        newest_first, by_transition = prepared.run_together(runs)
+    assert len(queries) == 1
+    assert "ORDER BY q0.c" in queries[0]["sql"] and "ORDER BY q1.c" in queries[0]["sql"]
+    for found, order in (
+        (newest_first, ("-created_at", "-pk")),
+        (by_transition, ("transition", "pk")),
+    ):
+        expected = list(
+            TransitionLog.objects.filter(engineering_request=busy_request).order_by(*order)
+        )
+        assert [log.pk for log in found] == [log.pk for log in expected] and len(expected) > 2
