@@ -19,7 +19,7 @@ def message_url(request):
 
 def the_form(client, request) -> dict:
     """What the change page's message form would send, with the text typed in."""
-    form = client.get(change_url(request)).context["message_form"]
+    form = client.get(change_url(request)).context_data["message_form"]
     return {"form_token": form["form_token"].value(), "body": "Nous étudions votre dossier."}
 
 

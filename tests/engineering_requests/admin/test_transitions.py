@@ -229,7 +229,7 @@ def test_already_handled_by_someone_else(admin_as, cast):
     colleague = DelegateFactory(departements=[cast.collectivity.departement])
     client = admin_as(cast.delegate)
     page = client.get(change_url(request))  # the page shows "submitted"
-    assert page.context["workflow_actions"][0]["form"]["seen_state"].value() == S.SUBMITTED
+    assert page.context_data["workflow_actions"][0]["form"]["seen_state"].value() == S.SUBMITTED
     services.start_review(engineering_request=request, user=colleague)  # meanwhile
 
     response = client.post(
