@@ -16,17 +16,15 @@ from django.template.defaultfilters import (
     linebreaks_filter,
     linebreaksbr,
 )
-from django.urls import reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
+from anct_portal.reversing import url_around
 from engineering_requests.enums import MessageKind
 
 register = template.Library()
-
-_URL_PLACEHOLDER = 987654321
 
 
 def _local(moment):
@@ -52,11 +50,7 @@ def _person(user):
 
 def _attachment_url(request_pk):
     """The download URL of an attachment of this request, by id: one ``reverse`` a page."""
-    pattern = reverse(
-        "engineering_requests:attachment",
-        kwargs={"pk": request_pk, "attachment_pk": _URL_PLACEHOLDER},
-    )
-    prefix, suffix = pattern.split(str(_URL_PLACEHOLDER))
+    prefix, suffix = url_around("engineering_requests:attachment", "attachment_pk", pk=request_pk)
     return lambda attachment_pk: f"{prefix}{attachment_pk}{suffix}"
 
 

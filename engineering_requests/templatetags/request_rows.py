@@ -18,12 +18,13 @@ import re
 from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix
 from django.utils import dateformat, formats, timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
+from anct_portal.reversing import url_around
 from anct_portal.templatetags.portal_tags import state_badge
 from engineering_requests.enums import RequestState as S
 from engineering_requests.forms import RequestFilterForm
@@ -36,7 +37,6 @@ _escape = html.escape
 # Constant markup, no data in it.
 _EMPTY_CELL = mark_safe(' class="portal-cell--empty"')
 _NOTHING_TO_DO = mark_safe('<span class="portal-muted">—</span>')
-_URL_PLACEHOLDER = 987654321
 
 _per_language: dict = {}
 
@@ -109,9 +109,7 @@ def _constants() -> dict:
     }
     text = {key: mark_safe(value) for key, value in text.items()}  # noqa: S308 (our catalogue)
     # One reverse() for the page: the detail URLs differ only by the id.
-    url_start, url_end = reverse(
-        "engineering_requests:detail", kwargs={"pk": _URL_PLACEHOLDER}
-    ).split(str(_URL_PLACEHOLDER))
+    url_start, url_end = url_around("engineering_requests:detail", "pk")
     state_cells = {}
     for follow_view in (False, True):
         for state in S:
