@@ -31,6 +31,7 @@ def main() -> int:
     parser.add_argument("page", help="a page key of scripts/bench.py, e.g. official_list")
     parser.add_argument("-n", type=int, default=200, help="requests to time")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
+    parser.add_argument("--dump", help="with --profile: write the cProfile stats to this file")
     parser.add_argument(
         "--queries", action="store_true", help="print each SQL query and its mean wall time"
     )
@@ -134,6 +135,8 @@ def main() -> int:
         for _ in range(args.n):
             client.get(page.path)
         profiler.disable()
+        if args.dump:
+            profiler.dump_stats(args.dump)
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(40)
         stats.sort_stats("tottime").print_stats(25)
