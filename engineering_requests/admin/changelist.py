@@ -6,6 +6,8 @@ exists, and the page shows "previous / next" instead of numbered pages. Cost: on
 LIMIT on an indexed ordering, whatever the size of the table.
 """
 
+from html import escape as html_escape
+
 from django.conf import settings
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -16,7 +18,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from engineering_requests.admin.markup import escaped
@@ -119,20 +121,23 @@ _TEXT_FIELDS = (models.CharField, models.TextField, models.SlugField, models.Ema
 
 
 def _column(cl, field_name):
-    """(css class, function object -> the cell's escaped HTML) for one column, or None if the
-    stock renderer must handle it."""
+    """(css class, function rows, memo -> their cells' escaped HTML) for one column, or None
+    if the stock renderer must handle it. ``memo``: the page's escaped strings (escaping is
+    a function of the text; a page repeats the same codes, names, labels and ages)."""
     model_admin = cl.model_admin
     empty = model_admin.get_empty_value_display()
     if field_name == "action_checkbox":
         label = _(ACTION_CHECKBOX_LABEL)
         name = helpers.ACTION_CHECKBOX_NAME
-        return (
-            "action-checkbox",
-            lambda obj: (
-                f'<input type="checkbox" name="{name}" value="{escaped(obj.pk)}" '
-                f'class="action-select" aria-label="{label.format(escaped(obj))}">'
-            ),
-        )
+
+        def checkboxes(rows, memo):
+            return [
+                f'<input type="checkbox" name="{name}" value="{_pk_html(obj.pk)}" '
+                f'class="action-select" aria-label="{label.format(_text_html(obj))}">'
+                for obj in rows
+            ]
+
+        return "action-checkbox", checkboxes
     if not isinstance(field_name, str):
         return None
     method = getattr(model_admin, field_name, None)
@@ -141,17 +146,26 @@ def _column(cl, field_name):
         cell_empty = getattr(method, "empty_value_display", empty)
         empty_html = escaped(cell_empty)
 
-        def render(obj):
-            value = method(obj)
+        def cell(value, memo):
             kind = value.__class__
-            if (kind is str or kind is SafeString) and not boolean:
+            if kind is str and not boolean:
                 # ``display_for_value`` of a string: itself, or the empty display if blank.
-                return escaped(value) if value.strip() else empty_html
+                if not value.strip():
+                    return empty_html
+                html = memo.get(value)
+                if html is None:
+                    html = memo[value] = html_escape(value)
+                return html
+            if kind is SafeString and not boolean:
+                return value if value.strip() else empty_html
             if isinstance(value, str) and not value.strip():
                 value = ""
             return escaped(display_for_value(value, cell_empty, boolean))
 
-        return f"field-{field_name}", render
+        def cells(rows, memo):
+            return [cell(value, memo) for value in map(method, rows)]
+
+        return f"field-{field_name}", cells
     try:
         field = cl.lookup_opts.get_field(field_name)
     except FieldDoesNotExist:
@@ -161,19 +175,40 @@ def _column(cl, field_name):
     attname = field.attname
     empty_html = escaped(empty)
 
-    def render_field(obj):
+    def field_cells(rows, memo):
         # ``display_for_field`` of a text field: the text, or the empty display if blank.
-        value = getattr(obj, attname)
-        if value is None or not str(value).strip():
-            return empty_html
-        return escaped(value)
+        out = []
+        for obj in rows:
+            value = getattr(obj, attname)
+            out.append(empty_html if value is None or not str(value).strip() else escaped(value))
+        return out
 
-    return f"field-{field_name}", render_field
+    return f"field-{field_name}", field_cells
+
+
+def _pk_html(pk, transform=None) -> str:
+    """``conditional_escape(transform(pk))``; an integer key is its digits."""
+    if pk.__class__ is int:
+        return str(pk)
+    return escaped(transform(pk) if transform else pk)
+
+
+def _text_html(obj) -> str:
+    """``conditional_escape(obj)`` of an object that is not a string (a row)."""
+    return obj.__html__() if hasattr(obj, "__html__") else html_escape(str(obj))
+
+
+def _braces(text: str) -> str:
+    """``text`` as a literal part of a ``str.format`` template."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def fast_results(cl):
     """``cl.result_list`` as the admin's ``results(cl)`` renders it, one string per row; None
-    when a column needs the stock renderer (list_editable, foreign keys, dates…)."""
+    when a column needs the stock renderer (list_editable, foreign keys, dates…).
+
+    Built column by column (one call per column, not per cell), each row then written by one
+    ``str.format`` of a template made of the columns' fixed markup."""
     if cl.formset is not None or cl.is_popup:
         return None
     links = cl.list_display_links
@@ -183,13 +218,13 @@ def fast_results(cl):
         column = _column(cl, field_name)
         if column is None:
             return None
-        css, render = column
+        css, cells = column
         is_link = links is not None and ((first_link and not links) or field_name in (links or ()))
         tag = "td"
         if is_link:
             tag = "th" if first_link else "td"
             first_link = False
-        columns.append((f'<{tag} class="{css}">', f"</{tag}>", render, is_link))
+        columns.append((css, tag, cells, is_link))
     url_start = url_end = ""
     if any(is_link for *_rest, is_link in columns):
         url = reverse(
@@ -202,16 +237,25 @@ def fast_results(cl):
         )
         # Escaped in parts (escaping is per character): the same as the whole link escaped.
         url_start, url_end = map(escaped, url.split(_PK_PLACEHOLDER, 1))
-    rows = []
-    for obj in cl.result_list:
-        cells = []
-        for opening, closing, render, is_link in columns:
-            text = render(obj)
-            if is_link:
-                text = f'<a href="{url_start}{escaped(quote(obj.pk))}{url_end}">{text}</a>'
-            cells.append(f"{opening}{text}{closing}")
-        rows.append(ResultList(None, [mark_safe("".join(cells))]))  # noqa: S308 (escaped above)
-    return rows
+    rows = cl.result_list
+    memo: dict[str, str] = {}
+    template = []
+    values = []
+    for css, tag, cells, is_link in columns:
+        if is_link:
+            template.append(
+                f'<{tag} class="{_braces(css)}"><a href="{_braces(url_start)}{{}}'
+                f'{_braces(url_end)}">{{}}</a></{tag}>'
+            )
+            values.append([_pk_html(obj.pk, quote) for obj in rows])
+        else:
+            template.append(f'<{tag} class="{_braces(css)}">{{}}</{tag}>')
+        values.append(cells(rows, memo))
+    row_format = "".join(template).format
+    return [
+        ResultList(None, [SafeString(row_format(*cells))])  # escaped above
+        for cells in zip(*values, strict=True)
+    ]
 
 
 # Media ----------------------------------------------------------------------------------------
