@@ -21,9 +21,9 @@ class PortalAdminSite(admin.AdminSite):
     enable_nav_sidebar = False
 
     def has_permission(self, request):
-        from engineering_requests.admin.access import is_backoffice_user
+        from engineering_requests.admin.access import request_is_backoffice
 
-        return is_backoffice_user(request.user)
+        return request_is_backoffice(request)
 
     def each_context(self, request):
         """The stock context, with ``available_apps`` built only if a page shows it (the

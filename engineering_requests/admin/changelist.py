@@ -17,10 +17,11 @@ from django.contrib.admin.utils import display_for_value, quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from anct_portal import admin_shell
 from engineering_requests.admin.markup import escaped
 
 
@@ -104,6 +105,8 @@ class NextPageChangeList(ChangeList):
 # ``conditional_escape``).
 
 _PK_PLACEHOLDER = "__pk__"
+# Bound on the shared cache of page parts (one link per set of preserved filters).
+_PAGE_PARTS_MAX = 1000
 _MISSING = object()
 
 
@@ -198,6 +201,37 @@ def _text_html(obj) -> str:
     return obj.__html__() if hasattr(obj, "__html__") else html_escape(str(obj))
 
 
+def _change_url_parts(cl) -> tuple[str, str]:
+    """The rows' link (the change view's URL with the list's preserved filters), escaped,
+    before and after the key; kept per model, site, URLs and filters (``reverse`` costs more
+    than the page's fifty links)."""
+    site = cl.model_admin.admin_site.name
+    key = (
+        "change_url",
+        cl.opts.label,
+        site,
+        get_script_prefix(),
+        get_urlconf(),
+        cl.preserved_filters,
+    )
+    found = admin_shell.PAGE_PARTS.get(key)
+    if found is None:
+        url = reverse(
+            f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change",
+            args=(_PK_PLACEHOLDER,),
+            current_app=site,
+        )
+        url = add_preserved_filters(
+            {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url
+        )
+        # Escaped in parts (escaping is per character): the same as the whole link escaped.
+        found = tuple(map(escaped, url.split(_PK_PLACEHOLDER, 1)))
+        if len(admin_shell.PAGE_PARTS) >= _PAGE_PARTS_MAX:
+            admin_shell.PAGE_PARTS.clear()
+        admin_shell.PAGE_PARTS[key] = found
+    return found
+
+
 def _braces(text: str) -> str:
     """``text`` as a literal part of a ``str.format`` template."""
     return text.replace("{", "{{").replace("}", "}}")
@@ -227,16 +261,7 @@ def fast_results(cl):
         columns.append((css, tag, cells, is_link))
     url_start = url_end = ""
     if any(is_link for *_rest, is_link in columns):
-        url = reverse(
-            f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change",
-            args=(_PK_PLACEHOLDER,),
-            current_app=cl.model_admin.admin_site.name,
-        )
-        url = add_preserved_filters(
-            {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url
-        )
-        # Escaped in parts (escaping is per character): the same as the whole link escaped.
-        url_start, url_end = map(escaped, url.split(_PK_PLACEHOLDER, 1))
+        url_start, url_end = _change_url_parts(cl)
     rows = cl.result_list
     memo: dict[str, str] = {}
     template = []

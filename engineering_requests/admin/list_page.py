@@ -241,13 +241,15 @@ def _pagination_html(cl) -> str:
     return "".join(out)
 
 
-def _fixed(request) -> dict[str, str]:
-    """The change lists' parts that depend only on the language, prefix and site."""
-    key = ("change_list", *admin_shell.cache_key(request))
+def _fixed(request, app_label) -> dict[str, str]:
+    """The change lists' parts that depend only on the application, language, prefix and
+    site."""
+    key = ("change_list", app_label, *admin_shell.cache_key(request))
     found = admin_shell.PAGE_PARTS.get(key)
     if found is None:
         current_app = getattr(request, "current_app", None)
         found = admin_shell.PAGE_PARTS[key] = {
+            "app_list_url": url("admin:app_list", current_app, app_label=app_label),
             "changelists_css": (
                 f'<link rel="stylesheet" href="{static_url("admin/css/changelists.css")}">\n'
             ),
@@ -261,8 +263,7 @@ def change_list_html(context, request, object_tools=None) -> str:
     """``admin/change_list.html`` as the project's templates extend it."""
     cl = context["cl"]
     opts = cl.opts
-    current_app = getattr(request, "current_app", None)
-    fixed = _fixed(request)
+    fixed = _fixed(request, opts.app_label)
     media = context.get("media")
     action_form = context.get("action_form")
     on_top = context.get("actions_on_top")
@@ -281,7 +282,7 @@ def change_list_html(context, request, object_tools=None) -> str:
     breadcrumbs = (
         '<div class="breadcrumbs">\n'
         f'<a href="{shell["index_url"]}">{shell["home"]}</a>\n'
-        f'&rsaquo; <a href="{url("admin:app_list", current_app, app_label=opts.app_label)}">'
+        f'&rsaquo; <a href="{fixed["app_list_url"]}">'
         f"{esc(opts.app_config.verbose_name)}</a>\n"
         f"&rsaquo; {esc(capfirst(opts.verbose_name_plural))}\n</div>"
     )

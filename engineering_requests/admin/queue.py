@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from engineering_requests.admin import filters
-from engineering_requests.admin.access import is_backoffice_user
+from engineering_requests.admin.access import request_is_backoffice
 from engineering_requests.admin.changelist import NextPageChangeList, page_value
 from engineering_requests.admin.display import (
     age_label,
@@ -27,8 +27,9 @@ from engineering_requests.enums import RequestState
 from engineering_requests.models import EscalatedRequest
 
 
-def _is_national(user) -> bool:
-    return is_backoffice_user(user) and (roles.is_national_staff(user) or user.is_superuser)
+def _is_national(request) -> bool:
+    user = request.user
+    return request_is_backoffice(request) and (roles.is_national_staff(user) or user.is_superuser)
 
 
 def _escalated_on(obj, tz=None, now=None, language=None) -> str:
@@ -142,10 +143,10 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         js = ("engineering_requests/admin.js",)
 
     def has_module_permission(self, request):
-        return _is_national(request.user)
+        return _is_national(request)
 
     def has_view_permission(self, request, obj=None):
-        return _is_national(request.user) and super().has_view_permission(request, obj)
+        return _is_national(request) and super().has_view_permission(request, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(state=RequestState.ESCALATED)

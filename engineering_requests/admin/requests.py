@@ -38,7 +38,7 @@ from engineering_requests.admin import (
     list_page,
     page_rows,
 )
-from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice_user
+from engineering_requests.admin.access import RoleBasedAdminMixin, request_is_backoffice
 from engineering_requests.admin.changelist import (
     NextPageChangeList,
     page_value,
@@ -129,6 +129,18 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
 
     def get_queryset(self, request):
         return selectors.backoffice_visible_to(request.user)
+
+    def get_actions(self, request):
+        # Asked three times a change list (its checkbox column, the view, the action form's
+        # choices), each time checking every action's permissions: answered once per request,
+        # for the user and query string it was asked about.
+        memo = request.__dict__.setdefault("_backoffice_actions", {})
+        found = memo.get(self)
+        if found is not None and found[0] is request.user and found[1] is request.GET:
+            return found[2]
+        actions = super().get_actions(request)
+        memo[self] = (request.user, request.GET, actions)
+        return actions
 
     def has_view_permission(self, request, obj=None):
         if not super().has_view_permission(request, obj):
@@ -818,7 +830,7 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         return roles.is_delegate(request.user)
 
     def has_export_permission(self, request):
-        return is_backoffice_user(request.user)
+        return request_is_backoffice(request)
 
     @admin.action(
         description=gettext_lazy("Prendre en charge les demandes sélectionnées"),

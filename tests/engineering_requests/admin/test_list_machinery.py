@@ -1,0 +1,77 @@
+"""What the change lists keep for the request or the process instead of computing it again: the
+permission answer, the actions, the scope's queryset, the rows' link. Each is the same answer as
+computing it anew, and follows what it depends on."""
+
+import pytest
+from django.contrib.admin.sites import site
+from django.contrib.auth.models import AnonymousUser
+
+from engineering_requests import selectors
+from engineering_requests.admin import access
+from engineering_requests.enums import RequestState as S
+from engineering_requests.models import EngineeringRequest
+from tests.engineering_requests.admin.conftest import changelist_url
+from tests.engineering_requests.admin.test_changelist import bulk_requests
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_change_list_asks_who_the_user_is_once(admin_as, cast, monkeypatch):
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    client = admin_as(cast.delegate)
+    client.get(changelist_url())  # warm
+    asked = []
+    original = access.is_backoffice_user
+    monkeypatch.setattr(
+        access, "is_backoffice_user", lambda user: asked.append(user) or original(user)
+    )
+    assert client.get(changelist_url()).status_code == 200
+    assert len(asked) == 1
+
+
+def test_the_permission_answer_follows_the_requests_user(rf, cast):
+    request = rf.get("/")
+    request.user = cast.delegate
+    assert access.request_is_backoffice(request) and access.request_is_backoffice(request)
+    request.user = AnonymousUser()  # signed out during the request
+    assert not access.request_is_backoffice(request)
+    request.user = cast.official
+    assert not access.request_is_backoffice(request)
+
+
+def test_actions_are_checked_once_per_request_and_user(rf, cast):
+    model_admin = site._registry[EngineeringRequest]
+    request = rf.get("/")
+    request.user = cast.delegate
+    actions = model_admin.get_actions(request)
+    assert "take_in_review" in actions and "export_csv" in actions
+    assert model_admin.get_actions(request) is actions
+    request.user = cast.national  # another user: asked again (no "prise en charge")
+    national = model_admin.get_actions(request)
+    assert "take_in_review" not in national and "export_csv" in national
+    request.GET = rf.get("/?_popup=1").GET  # another query string: asked again
+    assert model_admin.get_actions(request) == {}
+
+
+def test_the_scope_queryset_is_a_new_copy_each_time(cast):
+    mine = cast.request_in(S.SUBMITTED)
+    scope = (mine.departement_id,)
+    first = selectors.backoffice_requests(scope)
+    narrowed = first.filter(pk=-1)
+    assert not narrowed.exists()
+    again = selectors.backoffice_requests(scope)
+    assert again is not first and list(again) == [mine] == list(first)
+    assert str(again.query) == str(selectors._build_backoffice_requests(scope).query)
+    assert not selectors.backoffice_requests(()).exists()
+    assert mine in selectors.backoffice_requests(None)
+    assert list(selectors.backoffice_requests([mine.departement_id])) == [mine]  # a list too
+
+
+def test_the_rows_link_keeps_each_lists_filters(admin_as, cast):
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    client = admin_as(cast.delegate)
+    plain = client.get(changelist_url()).content.decode()
+    filtered = client.get(changelist_url("?statut=submitted")).content.decode()
+    again = client.get(changelist_url()).content.decode()
+    assert "_changelist_filters=statut%3Dsubmitted" in filtered
+    assert "_changelist_filters" not in plain and "_changelist_filters" not in again
