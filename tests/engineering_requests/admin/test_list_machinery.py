@@ -75,3 +75,20 @@ def test_the_rows_link_keeps_each_lists_filters(admin_as, cast):
     again = client.get(changelist_url()).content.decode()
     assert "_changelist_filters=statut%3Dsubmitted" in filtered
     assert "_changelist_filters" not in plain and "_changelist_filters" not in again
+
+
+def test_departement_choices_are_the_orms(cast):
+    from engineering_requests.admin.filters import departement_choices
+    from territories.models import Departement
+    from tests.territories.factories import DepartementFactory
+
+    DepartementFactory(code="2A")
+    DepartementFactory(code="971")
+    expected = [
+        (pk, f"{code} – {name}")
+        for pk, code, name in Departement.objects.order_by("code").values_list("pk", "code", "name")
+    ]
+    assert departement_choices(None) == expected and len(expected) >= 3
+    some = (expected[-1][0], expected[0][0])
+    assert departement_choices(some) == [expected[0], expected[-1]]
+    assert departement_choices(()) == []
