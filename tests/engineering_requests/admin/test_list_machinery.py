@@ -92,3 +92,72 @@ def test_departement_choices_are_the_orms(cast):
     some = (expected[-1][0], expected[0][0])
     assert departement_choices(some) == [expected[0], expected[-1]]
     assert departement_choices(()) == []
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_queue_rows_with_markup_in_their_texts_keep_the_admin_markup(admin_as, cast, language):
+    from django.contrib.admin.templatetags import admin_list
+
+    from engineering_requests.admin.changelist import fast_results
+    from tests.engineering_requests.admin.test_list_rendering import QUEUE_URL
+    from tests.engineering_requests.factories import EngineeringRequestFactory
+
+    for _ in range(3):
+        EngineeringRequestFactory(escalated=True, collectivity=cast.collectivity)
+    EngineeringRequest.objects.filter(state=S.ESCALATED).update(
+        title='<i>Pont & "passerelle"</i>',
+        fragility_rationale="<b>Budget & équipe</b>",
+        insufficient_resources_rationale="",
+        innovative_rationale="Réhabilitation de l'école " * 20,
+    )
+    client = admin_as(cast.national)
+    cl = client.get(QUEUE_URL, HTTP_ACCEPT_LANGUAGE=language).context_data["cl"]
+    assert len(cl.result_list) == 3
+    fast = [str(row[0]) for row in fast_results(cl)]
+    stock = ["".join(row) for row in admin_list.results(cl)]
+    assert fast == stock
+    assert "&lt;b&gt;Budget &amp; équipe&lt;/b&gt;" in fast[0] and "l&#x27;école" in fast[0]
+    # The cells are Django's format_html of the values, as the columns were first written.
+    from django.utils import timezone
+    from django.utils.html import format_html, format_html_join
+
+    from engineering_requests.admin.display import age_label, excerpt
+
+    model_admin = cl.model_admin
+    for row in cl.result_list:
+        plain = EngineeringRequest.objects.select_related("collectivity", "departement").get(
+            pk=row.pk
+        )
+        assert model_admin.reference_link(row) == format_html(
+            '<a href="{}"><strong>{}</strong></a><br><span class="quiet">{}</span>',
+            f"/admin/engineering_requests/engineeringrequest/{row.pk}/change/",
+            plain.reference,
+            excerpt(plain.title, 80),
+        )
+        assert model_admin.collectivity_name(row) == format_html(
+            '{}<br><span class="quiet">{} – {}</span>',
+            plain.collectivity.name,
+            plain.departement.code,
+            plain.departement.name,
+        )
+        assert model_admin.escalated_on(row) == format_html(
+            '{}<br><span class="quiet">{}</span>',
+            timezone.localtime(plain.escalated_at).strftime("%d/%m/%Y"),
+            age_label(plain.escalated_at),
+        )
+        labels = ("Fragilité", "Ressources locales", "Innovant ou complexe")
+        texts = (
+            plain.fragility_rationale,
+            plain.insufficient_resources_rationale,
+            plain.innovative_rationale,
+        )
+        if language == "fr":
+            assert model_admin.justification(row) == format_html_join(
+                "",
+                '<p class="justification"><strong>{} :</strong> {}</p>',
+                (
+                    (label, excerpt(text, 220))
+                    for label, text in zip(labels, texts, strict=True)
+                    if text
+                ),
+            )
