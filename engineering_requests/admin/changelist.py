@@ -149,24 +149,27 @@ def _column(cl, field_name):
         cell_empty = getattr(method, "empty_value_display", empty)
         empty_html = escaped(cell_empty)
 
-        def cell(value, memo):
-            kind = value.__class__
-            if kind is str and not boolean:
-                # ``display_for_value`` of a string: itself, or the empty display if blank.
-                if not value.strip():
-                    return empty_html
-                html = memo.get(value)
-                if html is None:
-                    html = memo[value] = html_escape(value)
-                return html
-            if kind is SafeString and not boolean:
-                return value if value.strip() else empty_html
-            if isinstance(value, str) and not value.strip():
-                value = ""
-            return escaped(display_for_value(value, cell_empty, boolean))
-
         def cells(rows, memo):
-            return [cell(value, memo) for value in map(method, rows)]
+            out = []
+            for value in map(method, rows):
+                kind = value.__class__
+                if kind is str and not boolean:
+                    # ``display_for_value`` of a string: itself, or the empty display if
+                    # blank; each text escaped once a page.
+                    if value.strip():
+                        html = memo.get(value)
+                        if html is None:
+                            html = memo[value] = html_escape(value)
+                    else:
+                        html = empty_html
+                elif kind is SafeString and not boolean:
+                    html = value if value.strip() else empty_html
+                else:
+                    if isinstance(value, str) and not value.strip():
+                        value = ""
+                    html = escaped(display_for_value(value, cell_empty, boolean))
+                out.append(html)
+            return out
 
         return f"field-{field_name}", cells
     try:
