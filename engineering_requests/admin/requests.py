@@ -41,6 +41,8 @@ from engineering_requests.admin import (
 from engineering_requests.admin.access import RoleBasedAdminMixin, request_is_backoffice
 from engineering_requests.admin.changelist import (
     NextPageChangeList,
+    listing_view,
+    lists_only,
     page_value,
     use_rendered_media,
 )
@@ -157,7 +159,10 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
         raise Http404(_("Aucune demande ne correspond à cette adresse."))
 
     def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
+        if lists_only(self, request):
+            response = listing_view(request, self, extra_context)
+        else:
+            response = super().changelist_view(request, extra_context)
         use_rendered_media(self, response)
         list_page.written_out(response, getattr(self, "list_object_tools", None))
         return response

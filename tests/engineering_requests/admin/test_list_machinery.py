@@ -161,3 +161,61 @@ def test_queue_rows_with_markup_in_their_texts_keep_the_admin_markup(admin_as, c
                     if text
                 ),
             )
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?p=2", "?statut=in_review&q=pont&o=2.-4", "?p=0", "?e=1&p=0", "?p=9999", "?statut=x"],
+)
+def test_the_listing_view_is_the_stock_view(admin_as, cast, monkeypatch, query):
+    """A GET that only lists is served by ``changelist.listing_view``: the stock view's
+    permission check, redirects on invalid parameters, context and page."""
+    from engineering_requests.admin import requests as request_admin
+    from tests.engineering_requests.admin.test_list_page import normalized
+    from tests.engineering_requests.admin.test_list_rendering import QUEUE_URL
+
+    bulk_requests(60, collectivities=[cast.collectivity], official=cast.official)
+    for user, url in ((cast.delegate, changelist_url(query)), (cast.national, QUEUE_URL + query)):
+        client = admin_as(user)
+        ours = client.get(url)
+        monkeypatch.setattr(request_admin, "lists_only", lambda *args: False)
+        stock = client.get(url)
+        monkeypatch.undo()
+        assert ours.status_code == stock.status_code, url
+        assert ours.get("Location") == stock.get("Location"), url
+        if ours.status_code == 200:
+            assert set(ours.context_data) == set(stock.context_data)
+            for key in ("title", "selection_note", "selection_note_all", "module_name"):
+                assert ours.context_data.get(key) == stock.context_data.get(key), key
+            assert normalized(ours.content.decode()) == normalized(stock.content.decode())
+
+
+def test_popups_and_posts_keep_the_stock_view(admin_as, cast, monkeypatch):
+    from engineering_requests.admin import changelist
+
+    served = []
+    original = changelist.listing_view
+    monkeypatch.setattr(
+        "engineering_requests.admin.requests.listing_view",
+        lambda *args, **kwargs: served.append(1) or original(*args, **kwargs),
+    )
+    client = admin_as(cast.delegate)
+    assert client.get(changelist_url("?_popup=1")).status_code == 200
+    assert client.post(changelist_url(), {"action": "export_csv", "index": 0}).status_code == 302
+    assert not served
+    assert client.get(changelist_url()).status_code == 200 and served == [1]
+
+
+def test_the_action_form_is_kept_per_choices_and_language(admin_as, cast):
+    bulk_requests(3, collectivities=[cast.collectivity], official=cast.official)
+    delegate, national = admin_as(cast.delegate), admin_as(cast.national)
+    first = delegate.get(changelist_url()).context_data["action_form"]
+    assert delegate.get(changelist_url()).context_data["action_form"] is first
+    assert not first.is_bound
+    other = national.get(changelist_url()).context_data["action_form"]
+    assert other is not first
+    names = [name for name, _label in first.fields["action"].choices]
+    assert "take_in_review" in names
+    assert "take_in_review" not in [name for name, _label in other.fields["action"].choices]
+    english = delegate.get(changelist_url(), HTTP_ACCEPT_LANGUAGE="en")
+    assert english.context_data["action_form"] is not first
