@@ -11,6 +11,10 @@ tuples.
 
 ``run_together`` reads several of them in one round trip on PostgreSQL (each one's SQL as a
 ``json_agg`` column of a single ``SELECT``), one query each elsewhere.
+
+Both run through ``prepared_cursor``: on PostgreSQL their statements are also kept prepared by
+the database, so that it plans each once per connection instead of at every page (0.4-1 ms of
+the database's CPU for the request page's and the admin's reads, more than running them).
 """
 
 import itertools
@@ -19,6 +23,7 @@ from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models.query import (
     FlatValuesListIterable,
     ModelIterable,
@@ -28,6 +33,50 @@ from django.db.models.query import (
 from django.utils.dateparse import parse_date, parse_datetime
 
 _SENTINEL_BASE = -1_987_000_000
+
+
+def prepared_cursor(alias: str):
+    """A cursor of ``connections[alias]`` whose statements PostgreSQL keeps prepared on the
+    connection: parsed and planned on their first run, then planned again only if a custom plan
+    would be cheaper than the generic one (PostgreSQL checks that over the first five runs).
+
+    For statements whose text never changes and whose values are ids, dates or states, where
+    one plan fits every value. The ORM's own statements (values inlined in the text, which
+    lets PostgreSQL match an expression index, e.g. "what waits first" in "Mes demandes") stay
+    on ordinary cursors. Values travel apart from the text (server-side binding): the SQL uses
+    ``%s`` placeholders as usual. Elsewhere (SQLite, or ``DATABASE_PREPARED_STATEMENTS=false``
+    behind a pooler in transaction mode), an ordinary cursor. Queries are logged as usual."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    # Django's own cursor set-up (its time zone loader), with the server-binding class.
+    factory = raw.cursor_factory
+    raw.cursor_factory = ServerBindingCursor
+    try:
+        with connection.wrap_database_errors:
+            cursor = connection.create_cursor()
+    finally:
+        raw.cursor_factory = factory
+    connection.validate_thread_sharing()
+    if connection.queries_logged:
+        return _LoggedCursor(cursor, connection)
+    return connection.make_cursor(cursor)
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """Logs a statement with its values in it, as for the ORM's statements (Django reads the
+    text from the driver, which has none for a prepared statement)."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
 
 
 class _Placeholders:
@@ -232,7 +281,7 @@ class Prepared:
         compiled = self.compiled(values=values)
         if compiled.empty:
             return []
-        with connections[compiled.alias].cursor() as cursor:
+        with prepared_cursor(compiled.alias) as cursor:
             cursor.execute(compiled.sql, compiled.bind(values))
             rows = cursor.fetchall()
         return compiled.results(rows)
@@ -268,7 +317,7 @@ def run_together(runs) -> list[list]:
             f"(SELECT json_agg({alias}{order})::text FROM ({item.sql}) {alias}({names}))"  # noqa: S608
         )
         params.extend(item.bind(values))
-    with connections[compiled[0].alias].cursor() as cursor:
+    with prepared_cursor(compiled[0].alias) as cursor:
         cursor.execute("SELECT " + ", ".join(columns), params)
         texts = cursor.fetchone()
     for index, text in zip(together, texts, strict=True):

@@ -7,8 +7,9 @@
 Uses the database and the objects of the last ``make bench`` (``var/bench/report.json``), the
 same users (first delegate of the busiest département, first national staff member, first
 official of the busiest collectivité) and production settings, through Django's test client.
-CPU time of this process is printed beside wall time: it stays meaningful on a busy machine
-(the database's own time is not in it). Page keys: those of ``scripts/bench.py``.
+CPU time of this process is printed beside wall time, and so is the CPU time of its PostgreSQL
+backend (read from /proc: the database on the same machine); both stay meaningful on a busy
+machine. Page keys: those of ``scripts/bench.py``.
 """
 
 import argparse
@@ -30,6 +31,10 @@ def main() -> int:
     parser.add_argument("page", help="a page key of scripts/bench.py, e.g. official_list")
     parser.add_argument("-n", type=int, default=200, help="requests to time")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
+    parser.add_argument(
+        "--queries", action="store_true", help="print each SQL query and its mean wall time"
+    )
+    parser.add_argument("--full-sql", action="store_true", help="with --queries: whole statements")
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -67,6 +72,7 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from profile_submit import backend_cpu
 
     from accounts.models import User
     from accounts.roles import NATIONAL_STAFF_GROUP
@@ -97,15 +103,31 @@ def main() -> int:
         client.get(page.path)
     query_count = len(queries)  # now: the next request resets Django's query log
 
+    backend = backend_cpu(connection)
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(args.n):
         client.get(page.path)
     wall = (time.perf_counter() - wall) / args.n * 1000
     cpu = (time.process_time() - cpu) / args.n * 1000
+    backend = (backend_cpu(connection) - backend) / args.n * 1000
     print(
         f"{page.label}: {cpu:.2f} ms CPU, {wall:.2f} ms wall per request, "
-        f"{query_count} SQL queries, {len(response.content):,} bytes"
+        f"{query_count} SQL queries, {len(response.content):,} bytes, "
+        f"PostgreSQL backend {backend:.2f} ms CPU"
     )
+    if args.queries:
+        totals = None
+        for _ in range(args.n):
+            with CaptureQueriesContext(connection) as captured:
+                client.get(page.path)
+            times = [float(q["time"]) * 1000 for q in captured]
+            if totals is not None:
+                times = [a + b for a, b in zip(totals, times, strict=True)]
+            totals = times
+        for query, total in zip(captured, totals, strict=True):
+            print(
+                f"{total / args.n:6.2f} ms  {query['sql'] if args.full_sql else query['sql'][:300]}"
+            )
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

@@ -45,7 +45,7 @@ from django.utils.translation import get_language, gettext
 
 from accounts import roles
 from anct_portal import admin_shell
-from anct_portal.prepared import FROM_JSON, aggregate_order, positional
+from anct_portal.prepared import FROM_JSON, aggregate_order, positional, prepared_cursor
 from engineering_requests.admin.rendering import form_fields_html, hidden_fields_html
 
 
@@ -635,7 +635,9 @@ def load(model_admin, request, object_id: str) -> Page | None:
     statement = _statement(using, model_admin, key, scope_size, staff_role, inlines, many, optional)
     values = (pk, *(scope or ()))
     params = [values[item] if is_value else item for is_value, item in statement.slots]
-    with connections[using].cursor() as cursor:
+    # Kept prepared on the connection: its text depends only on the key above, and PostgreSQL
+    # spent ~1 ms planning it for ~0.3 ms running it.
+    with prepared_cursor(using) as cursor:
         cursor.execute(statement.sql, params)
         row = cursor.fetchone()
     if row is None:

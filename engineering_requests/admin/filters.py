@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from anct_portal.prepared import prepared_cursor
 from engineering_requests.enums import RequestState
 from engineering_requests.models import EngineeringRequest
 from programmes.enums import InterventionForm
@@ -57,7 +58,7 @@ def catalogue_choices(request) -> dict[str, list[tuple[int, str]]]:
     if connection.vendor not in _CATALOGUE_SQL:
         _CATALOGUE_SQL[connection.vendor] = _catalogue_query()
     sql, params = _CATALOGUE_SQL[connection.vendor]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection.alias) as cursor:
         cursor.execute(sql, params)
         rows = sorted(cursor.fetchall())
     cached = {

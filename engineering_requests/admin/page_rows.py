@@ -4,8 +4,9 @@ The ORM spent ~0.7 ms of CPU compiling the page's query (four joins, the domains
 dozen columns) and ~0.6 ms building fifty requests and fifty delegates as model instances
 (``Model.__init__``, django-fsm's bookkeeping) for a page that only reads a few values of
 each. Here the ORM compiles only the ids of the page (the list's filters, search, scope and
-order: ``queryset.values("pk")[offset:offset + n]``); the columns are read by one statement
-written once per process around those ids, and each row is a ``PageRow``: the values as
+order: ``queryset.values("pk")[offset:offset + n]``, one statement); the columns are read by a
+second, written once per process around those ids and kept prepared by PostgreSQL
+(``prepared_cursor``). Each row is a ``PageRow``: the values as
 attributes, with the model's own ``__str__`` and properties the columns use.
 """
 
@@ -13,6 +14,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
 from accounts.models import User
+from anct_portal.prepared import prepared_cursor
 from engineering_requests.models import EngineeringRequest
 from programmes.models import PriorityDomain, Programme
 from territories.models import Collectivity, Departement
@@ -119,17 +121,24 @@ def _from(alias: str) -> str:
         return qn(model._meta.db_table)
 
     request = EngineeringRequest
+    # The delegate in a subquery PostgreSQL cannot merge into the joins (OFFSET 0): read by
+    # its primary key for each row. As a join, the statement's generic plan (it is prepared)
+    # walked the users' primary key index from its start to the page's highest delegate.
+    delegate_columns = ", ".join(
+        f"{col(User, name)}" for name in ("first_name", "last_name", "email", "deleted_at")
+    )
     return (
-        f"FROM page INNER JOIN {table(request)} r ON r.{col(request, 'id')} = ANY(page.ids) "
+        "FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, position) "  # noqa: S608 (names)
+        f"INNER JOIN {table(request)} r ON r.{col(request, 'id')} = page.id "
         f"INNER JOIN {table(Collectivity)} c "
         f"ON r.{col(request, 'collectivity')} = c.{col(Collectivity, 'id')} "
         f"INNER JOIN {table(Departement)} d "
         f"ON r.{col(request, 'departement')} = d.{col(Departement, 'id')} "
         f"LEFT OUTER JOIN {table(Programme)} p "
         f"ON r.{col(request, 'programme')} = p.{col(Programme, 'id')} "
-        f"LEFT OUTER JOIN {table(User)} u "
-        f"ON r.{col(request, 'assigned_delegate')} = u.{col(User, 'id')} "
-        f"ORDER BY array_position(page.ids, r.{col(request, 'id')})"
+        f"LEFT OUTER JOIN LATERAL (SELECT {delegate_columns} FROM {table(User)} "
+        f"WHERE {col(User, 'id')} = r.{col(request, 'assigned_delegate')} OFFSET 0) u ON TRUE "
+        "ORDER BY page.position"
     )
 
 
@@ -151,14 +160,22 @@ def read(ids, names: tuple[str, ...]) -> list[PageRow]:
         ids_sql, params = ids.query.sql_with_params()
     except EmptyResultSet:
         return []
+    # Two statements: the page's ids (the ORM's, its filters and search inlined: planned
+    # each time), then its rows around them, a statement whose text never changes, kept
+    # prepared (planned once per connection: 0.7-1 ms of the database's CPU saved a page).
+    with connections[alias].cursor() as cursor:
+        cursor.execute(ids_sql, params)
+        page_ids = [pk for (pk,) in cursor.fetchall()]
+    if not page_ids:
+        return []
     key = (alias, names)
-    tail = _SQL.get(key)
-    if tail is None:
+    statement = _SQL.get(key)
+    if statement is None:
         columns = _columns(alias)
         wanted = [*names, *(_DELEGATE if "assigned_delegate" in names else ())]
-        tail = _SQL[key] = f"SELECT {', '.join(columns[n] for n in wanted)} {_from(alias)}"
-    with connections[alias].cursor() as cursor:
-        cursor.execute(f"WITH page AS MATERIALIZED (SELECT ARRAY({ids_sql}) AS ids) {tail}", params)
+        statement = _SQL[key] = f"SELECT {', '.join(columns[n] for n in wanted)} {_from(alias)}"
+    with prepared_cursor(alias) as cursor:
+        cursor.execute(statement, [page_ids])
         fetched = cursor.fetchall()
     count = len(names)
     with_delegate = "assigned_delegate" in names

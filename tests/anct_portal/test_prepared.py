@@ -80,3 +80,46 @@ def test_a_list_value_is_compiled_for_its_length():
     with CaptureQueriesContext(connection) as queries:
         assert query.run(ids=[]) == []  # the ORM would not query either
     assert len(queries) == 0
+
+
+def _prepared_statements() -> dict[str, tuple[int, int]]:
+    """This connection's prepared statements: text -> (generic plans, custom plans)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        return {text: (generic, custom) for text, generic, custom in cursor.fetchall()}
+
+
+def test_the_prepared_cursor_keeps_its_statements_prepared_and_logged():
+    from anct_portal.prepared import prepared_cursor
+
+    with CaptureQueriesContext(connection) as queries:
+        for number in range(8):
+            with prepared_cursor(connection.alias) as cursor:
+                cursor.execute("SELECT %s::int + 1000", [number])
+                assert cursor.fetchone() == (number + 1000,)
+    assert len(queries) == 8  # counted by the query budgets' tests like any other
+    assert queries[0]["sql"] == "SELECT 0::int + 1000"  # logged with its values
+    generic, custom = _prepared_statements()["SELECT $1::int + 1000"]
+    assert generic + custom == 8
+    # The ORM's statements and ordinary cursors are never prepared.
+    with connection.cursor() as cursor:
+        for _ in range(8):
+            cursor.execute("SELECT %s::int + 2000", [1])
+    list(User.objects.filter(pk=-1))
+    assert not [
+        text for text in _prepared_statements() if "2000" in text or "accounts_user" in text
+    ]
+
+
+def test_without_prepared_statements_it_is_an_ordinary_cursor(monkeypatch):
+    """``DATABASE_PREPARED_STATEMENTS=false`` (a pooler in transaction mode): psycopg's
+    threshold is None, and nothing is prepared."""
+    from anct_portal.prepared import prepared_cursor
+
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
+    for number in range(6):
+        with prepared_cursor(connection.alias) as cursor:
+            cursor.execute("SELECT %s::int + 3000", [number])
+            assert cursor.fetchone() == (number + 3000,)
+    assert not [text for text in _prepared_statements() if "3000" in text]

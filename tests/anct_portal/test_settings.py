@@ -149,3 +149,29 @@ def test_import_requests_is_not_a_project_package():
     spec = importlib.util.find_spec("requests")
     if spec is not None:  # the PyPI library, when installed, must come from site-packages
         assert "site-packages" in Path(spec.origin).resolve().parts
+
+
+@pytest.mark.parametrize(("raw", "threshold"), [(None, "0"), ("true", "0"), ("false", "None")])
+def test_prepared_statements_can_be_turned_off_for_a_pooler(raw, threshold):
+    """``DATABASE_PREPARED_STATEMENTS=false``: psycopg prepares nothing (a pooler in
+    transaction mode cannot keep a connection's prepared statements)."""
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS'])"
+    extra = {
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "DATABASE_URL": "postgres://u:p@db.example:5432/anct",
+    }
+    env_vars = _clean_env(**extra)
+    env_vars.pop("DATABASE_PREPARED_STATEMENTS", None)
+    if raw is not None:
+        env_vars["DATABASE_PREPARED_STATEMENTS"] = raw
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env_vars,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"'prepare_threshold': {threshold}" in result.stdout

@@ -110,6 +110,39 @@ def test_rows_read_in_plain_sql_are_the_querysets(admin_as, cast, query):
                     assert getattr(row, name) == getattr(model, name), name
 
 
+def test_rows_are_right_with_the_generic_plan_of_their_prepared_statement(admin_as, cast):
+    """The rows' statement is kept prepared: PostgreSQL may then run it with one generic plan
+    for every page (forced here from the first run). Each page still gets the queryset's
+    rows, in its order, with their delegates."""
+    from django.db import connection
+
+    from engineering_requests.models import EngineeringRequest
+
+    bulk_requests(130, collectivities=[cast.collectivity], official=cast.official)
+    some = EngineeringRequest.objects.filter(collectivity=cast.collectivity)[:40]
+    EngineeringRequest.objects.filter(pk__in=some.values("pk")).update(
+        assigned_delegate=cast.delegate
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    client = admin_as(cast.delegate)
+    for _round in range(2):
+        for query in ("", "?p=2", "?p=3", "?o=-2", "?o=3.-4", "?q=pont"):
+            cl = client.get(changelist_url(query)).context_data["cl"]
+            offset = (cl.page_num - 1) * cl.list_per_page
+            models = cl._page_models(offset, cl.list_per_page)[: cl.list_per_page]
+            assert [row.pk for row in cl.result_list] == [model.pk for model in models], query
+            assert [str(row.assigned_delegate or "") for row in cl.result_list] == [
+                str(model.assigned_delegate or "") for model in models
+            ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%unnest(%"],
+        )
+        assert cursor.fetchone()[0] >= 10
+
+
 def test_the_filters_panel_kept_by_its_inputs_is_never_stale(admin_as, cast):
     from programmes.models import Programme
     from tests.programmes.factories import ProgrammeFactory
