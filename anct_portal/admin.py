@@ -21,13 +21,14 @@ class PortalAdminSite(admin.AdminSite):
     enable_nav_sidebar = False
 
     def has_permission(self, request):
-        from engineering_requests.admin.access import is_backoffice_user
+        from engineering_requests.admin.access import request_is_backoffice
 
-        return is_backoffice_user(request.user)
+        return request_is_backoffice(request)
 
     def each_context(self, request):
-        """The stock context, with ``available_apps`` built only if a page shows it (the
-        index and the application pages do; the lists and forms no longer do)."""
+        """The stock context, with ``available_apps`` and ``log_entries`` built only if a page
+        shows them (the index and the application pages do; the lists and forms no longer
+        do)."""
         script_name = request.META["SCRIPT_NAME"]
         site_url = script_name if self.site_url == "/" and script_name else self.site_url
         return {
@@ -38,7 +39,8 @@ class PortalAdminSite(admin.AdminSite):
             "available_apps": SimpleLazyObject(lambda: self.get_app_list(request)),
             "is_popup": False,
             "is_nav_sidebar_enabled": self.enable_nav_sidebar,
-            "log_entries": self.get_log_entries(request),
+            # Read by the index only (a queryset built for nothing on every other page).
+            "log_entries": SimpleLazyObject(lambda: self.get_log_entries(request)),
         }
 
     def index(self, request, extra_context=None):

@@ -102,9 +102,27 @@ def backoffice_scope(user) -> tuple[int, ...] | None:
     return ()
 
 
+# Scope -> its queryset, built once (never evaluated: each call returns a copy). The ORM spent
+# ~0.2 ms of CPU building its three conditions on every admin page.
+_BACKOFFICE_REQUESTS: dict[tuple[int, ...] | None, QuerySet[EngineeringRequest]] = {}
+_BACKOFFICE_REQUESTS_MAX = 512
+
+
 def backoffice_requests(departement_ids: tuple[int, ...] | None) -> QuerySet[EngineeringRequest]:
     """The submitted requests of these départements (``backoffice_scope``); a function of its
     argument only, so that the admin's change page can compile its SQL once per shape."""
+    if departement_ids is not None:
+        departement_ids = tuple(departement_ids)
+    queryset = _BACKOFFICE_REQUESTS.get(departement_ids)
+    if queryset is None:
+        queryset = _build_backoffice_requests(departement_ids)
+        if len(_BACKOFFICE_REQUESTS) >= _BACKOFFICE_REQUESTS_MAX:
+            _BACKOFFICE_REQUESTS.clear()
+        _BACKOFFICE_REQUESTS[departement_ids] = queryset
+    return queryset.all()
+
+
+def _build_backoffice_requests(departement_ids):
     queryset = EngineeringRequest.objects.filter(submitted_at__isnull=False).exclude(
         state=RequestState.DRAFT
     )

@@ -17,6 +17,22 @@ def is_backoffice_user(user) -> bool:
     return roles.is_staff_role(user) or user.is_superuser
 
 
+_MEMO_ATTR = "_backoffice_user_memo"
+
+
+def request_is_backoffice(request) -> bool:
+    """``is_backoffice_user(request.user)``, answered once per request (the admin asks about
+    nine times a change list: the site, the model admin, each action). Kept with the user it
+    was asked about: a sign-in or sign-out in the request asks again."""
+    user = request.user
+    memo = request.__dict__.get(_MEMO_ATTR)
+    if memo is not None and memo[0] is user:
+        return memo[1]
+    answer = is_backoffice_user(user)
+    setattr(request, _MEMO_ATTR, (user, answer))
+    return answer
+
+
 class RoleBasedAdminMixin:
     """Read-only admin for delegates, national staff and superusers (les-emplois style).
 
@@ -25,10 +41,10 @@ class RoleBasedAdminMixin:
     """
 
     def has_module_permission(self, request):
-        return is_backoffice_user(request.user)
+        return request_is_backoffice(request)
 
     def has_view_permission(self, request, obj=None):
-        return is_backoffice_user(request.user)
+        return request_is_backoffice(request)
 
     def has_add_permission(self, request, *args):
         return False
@@ -44,11 +60,14 @@ class NationalStaffAdminMixin(RoleBasedAdminMixin):
     """Pages meant for ANCT head office only (and superusers, for support)."""
 
     @staticmethod
-    def _is_national(user) -> bool:
-        return is_backoffice_user(user) and (roles.is_national_staff(user) or user.is_superuser)
+    def _is_national(request) -> bool:
+        user = request.user
+        return request_is_backoffice(request) and (
+            roles.is_national_staff(user) or user.is_superuser
+        )
 
     def has_module_permission(self, request):
-        return self._is_national(request.user)
+        return self._is_national(request)
 
     def has_view_permission(self, request, obj=None):
-        return self._is_national(request.user)
+        return self._is_national(request)

@@ -6,19 +6,26 @@ exists, and the page shows "previous / next" instead of numbered pages. Cost: on
 LIMIT on an indexed ordering, whatever the size of the table.
 """
 
+from html import escape as html_escape
+
 from django.conf import settings
 from django.contrib.admin import helpers
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_list import ResultList
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import display_for_value, quote
-from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import FieldDoesNotExist
+from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
-from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.http import HttpResponseRedirect
+from django.template.response import SimpleTemplateResponse, TemplateResponse
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_protect
 
+from anct_portal import admin_shell
 from engineering_requests.admin.markup import escaped
 
 
@@ -102,6 +109,8 @@ class NextPageChangeList(ChangeList):
 # ``conditional_escape``).
 
 _PK_PLACEHOLDER = "__pk__"
+# Bound on the shared cache of page parts (one link per set of preserved filters).
+_PAGE_PARTS_MAX = 1000
 _MISSING = object()
 
 
@@ -119,20 +128,23 @@ _TEXT_FIELDS = (models.CharField, models.TextField, models.SlugField, models.Ema
 
 
 def _column(cl, field_name):
-    """(css class, function object -> the cell's escaped HTML) for one column, or None if the
-    stock renderer must handle it."""
+    """(css class, function rows, memo -> their cells' escaped HTML) for one column, or None
+    if the stock renderer must handle it. ``memo``: the page's escaped strings (escaping is
+    a function of the text; a page repeats the same codes, names, labels and ages)."""
     model_admin = cl.model_admin
     empty = model_admin.get_empty_value_display()
     if field_name == "action_checkbox":
         label = _(ACTION_CHECKBOX_LABEL)
         name = helpers.ACTION_CHECKBOX_NAME
-        return (
-            "action-checkbox",
-            lambda obj: (
-                f'<input type="checkbox" name="{name}" value="{escaped(obj.pk)}" '
-                f'class="action-select" aria-label="{label.format(escaped(obj))}">'
-            ),
-        )
+
+        def checkboxes(rows, memo):
+            return [
+                f'<input type="checkbox" name="{name}" value="{_pk_html(obj.pk)}" '
+                f'class="action-select" aria-label="{label.format(_text_html(obj))}">'
+                for obj in rows
+            ]
+
+        return "action-checkbox", checkboxes
     if not isinstance(field_name, str):
         return None
     method = getattr(model_admin, field_name, None)
@@ -141,17 +153,29 @@ def _column(cl, field_name):
         cell_empty = getattr(method, "empty_value_display", empty)
         empty_html = escaped(cell_empty)
 
-        def render(obj):
-            value = method(obj)
-            kind = value.__class__
-            if (kind is str or kind is SafeString) and not boolean:
-                # ``display_for_value`` of a string: itself, or the empty display if blank.
-                return escaped(value) if value.strip() else empty_html
-            if isinstance(value, str) and not value.strip():
-                value = ""
-            return escaped(display_for_value(value, cell_empty, boolean))
+        def cells(rows, memo):
+            out = []
+            for value in map(method, rows):
+                kind = value.__class__
+                if kind is str and not boolean:
+                    # ``display_for_value`` of a string: itself, or the empty display if
+                    # blank; each text escaped once a page.
+                    if value.strip():
+                        html = memo.get(value)
+                        if html is None:
+                            html = memo[value] = html_escape(value)
+                    else:
+                        html = empty_html
+                elif kind is SafeString and not boolean:
+                    html = value if value.strip() else empty_html
+                else:
+                    if isinstance(value, str) and not value.strip():
+                        value = ""
+                    html = escaped(display_for_value(value, cell_empty, boolean))
+                out.append(html)
+            return out
 
-        return f"field-{field_name}", render
+        return f"field-{field_name}", cells
     try:
         field = cl.lookup_opts.get_field(field_name)
     except FieldDoesNotExist:
@@ -161,19 +185,71 @@ def _column(cl, field_name):
     attname = field.attname
     empty_html = escaped(empty)
 
-    def render_field(obj):
+    def field_cells(rows, memo):
         # ``display_for_field`` of a text field: the text, or the empty display if blank.
-        value = getattr(obj, attname)
-        if value is None or not str(value).strip():
-            return empty_html
-        return escaped(value)
+        out = []
+        for obj in rows:
+            value = getattr(obj, attname)
+            out.append(empty_html if value is None or not str(value).strip() else escaped(value))
+        return out
 
-    return f"field-{field_name}", render_field
+    return f"field-{field_name}", field_cells
+
+
+def _pk_html(pk, transform=None) -> str:
+    """``conditional_escape(transform(pk))``; an integer key is its digits."""
+    if pk.__class__ is int:
+        return str(pk)
+    return escaped(transform(pk) if transform else pk)
+
+
+def _text_html(obj) -> str:
+    """``conditional_escape(obj)`` of an object that is not a string (a row)."""
+    return obj.__html__() if hasattr(obj, "__html__") else html_escape(str(obj))
+
+
+def _change_url_parts(cl) -> tuple[str, str]:
+    """The rows' link (the change view's URL with the list's preserved filters), escaped,
+    before and after the key; kept per model, site, URLs and filters (``reverse`` costs more
+    than the page's fifty links)."""
+    site = cl.model_admin.admin_site.name
+    key = (
+        "change_url",
+        cl.opts.label,
+        site,
+        get_script_prefix(),
+        get_urlconf(),
+        cl.preserved_filters,
+    )
+    found = admin_shell.PAGE_PARTS.get(key)
+    if found is None:
+        url = reverse(
+            f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change",
+            args=(_PK_PLACEHOLDER,),
+            current_app=site,
+        )
+        url = add_preserved_filters(
+            {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url
+        )
+        # Escaped in parts (escaping is per character): the same as the whole link escaped.
+        found = tuple(map(escaped, url.split(_PK_PLACEHOLDER, 1)))
+        if len(admin_shell.PAGE_PARTS) >= _PAGE_PARTS_MAX:
+            admin_shell.PAGE_PARTS.clear()
+        admin_shell.PAGE_PARTS[key] = found
+    return found
+
+
+def _braces(text: str) -> str:
+    """``text`` as a literal part of a ``str.format`` template."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def fast_results(cl):
     """``cl.result_list`` as the admin's ``results(cl)`` renders it, one string per row; None
-    when a column needs the stock renderer (list_editable, foreign keys, dates…)."""
+    when a column needs the stock renderer (list_editable, foreign keys, dates…).
+
+    Built column by column (one call per column, not per cell), each row then written by one
+    ``str.format`` of a template made of the columns' fixed markup."""
     if cl.formset is not None or cl.is_popup:
         return None
     links = cl.list_display_links
@@ -183,35 +259,35 @@ def fast_results(cl):
         column = _column(cl, field_name)
         if column is None:
             return None
-        css, render = column
+        css, cells = column
         is_link = links is not None and ((first_link and not links) or field_name in (links or ()))
         tag = "td"
         if is_link:
             tag = "th" if first_link else "td"
             first_link = False
-        columns.append((f'<{tag} class="{css}">', f"</{tag}>", render, is_link))
+        columns.append((css, tag, cells, is_link))
     url_start = url_end = ""
     if any(is_link for *_rest, is_link in columns):
-        url = reverse(
-            f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change",
-            args=(_PK_PLACEHOLDER,),
-            current_app=cl.model_admin.admin_site.name,
-        )
-        url = add_preserved_filters(
-            {"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url
-        )
-        # Escaped in parts (escaping is per character): the same as the whole link escaped.
-        url_start, url_end = map(escaped, url.split(_PK_PLACEHOLDER, 1))
-    rows = []
-    for obj in cl.result_list:
-        cells = []
-        for opening, closing, render, is_link in columns:
-            text = render(obj)
-            if is_link:
-                text = f'<a href="{url_start}{escaped(quote(obj.pk))}{url_end}">{text}</a>'
-            cells.append(f"{opening}{text}{closing}")
-        rows.append(ResultList(None, [mark_safe("".join(cells))]))  # noqa: S308 (escaped above)
-    return rows
+        url_start, url_end = _change_url_parts(cl)
+    rows = cl.result_list
+    memo: dict[str, str] = {}
+    template = []
+    values = []
+    for css, tag, cells, is_link in columns:
+        if is_link:
+            template.append(
+                f'<{tag} class="{_braces(css)}"><a href="{_braces(url_start)}{{}}'
+                f'{_braces(url_end)}">{{}}</a></{tag}>'
+            )
+            values.append([_pk_html(obj.pk, quote) for obj in rows])
+        else:
+            template.append(f'<{tag} class="{_braces(css)}">{{}}</{tag}>')
+        values.append(cells(rows, memo))
+    row_format = "".join(template).format
+    return [
+        ResultList(None, [SafeString(row_format(*cells))])  # escaped above
+        for cells in zip(*values, strict=True)
+    ]
 
 
 # Media ----------------------------------------------------------------------------------------
@@ -246,6 +322,10 @@ class RenderedMedia:
 _RENDERED_MEDIA: dict[tuple, RenderedMedia] = {}
 
 
+def _media_key(model_admin, action_form) -> tuple:
+    return (type(model_admin), settings.DEBUG, type(action_form))
+
+
 def use_rendered_media(model_admin, response) -> None:
     """Replace a change list response's ``media`` by its rendering, made once per model admin
     (``ModelAdmin.media`` depends on its class and DEBUG; the action form's media is fixed)."""
@@ -255,8 +335,113 @@ def use_rendered_media(model_admin, response) -> None:
     cl = context.get("cl")
     if cl is None or cl.formset is not None:
         return
-    key = (type(model_admin), settings.DEBUG, type(context.get("action_form")))
+    key = _media_key(model_admin, context.get("action_form"))
     rendered = _RENDERED_MEDIA.get(key)
     if rendered is None:
         rendered = _RENDERED_MEDIA[key] = RenderedMedia(context["media"])
     context["media"] = rendered
+
+
+# The view ---------------------------------------------------------------------------------------
+# Django's own texts (``ModelAdmin.changelist_view``), translated by Django's catalogue:
+# variables, so that they are not extracted into the project's.
+DATABASE_ERROR = "Database error"
+SELECTED_NONE = "0 of %(cnt)s selected"
+SELECTED_ALL = ("%(total_count)s selected", "All %(total_count)s selected")
+
+
+def lists_only(model_admin, request) -> bool:
+    """Whether ``listing_view`` serves this request: a GET of a list without a popup or
+    editable rows (a POST runs an action or saves rows: the stock view)."""
+    return (
+        request.method == "GET"
+        and not model_admin.list_editable
+        and IS_POPUP_VAR not in request.GET
+        and TO_FIELD_VAR not in request.GET
+    )
+
+
+# (model admin, form class, language, choices) -> the unbound action form: only read (its
+# fields rendered by ``backoffice_action_fields``, its media), never bound or changed.
+_ACTION_FORMS: dict[tuple, object] = {}
+_ACTION_FORMS_MAX = 100
+
+
+def _action_form(model_admin, choices):
+    """``model_admin.action_form(auto_id=None)`` offering ``choices``, built once per set of
+    choices and language (a form deep-copies its fields: ~0.05 ms a page)."""
+    key = (
+        type(model_admin),
+        model_admin.action_form,
+        get_language(),
+        tuple((name, str(label)) for name, label in choices),
+    )
+    form = _ACTION_FORMS.get(key)
+    if form is None:
+        form = model_admin.action_form(auto_id=None)
+        form.fields["action"].choices = choices
+        if len(_ACTION_FORMS) >= _ACTION_FORMS_MAX:
+            _ACTION_FORMS.clear()
+        _ACTION_FORMS[key] = form
+    return form
+
+
+@csrf_protect
+def listing_view(request, model_admin, extra_context=None):
+    """``ModelAdmin.changelist_view`` for a request that only lists (``lists_only``): the same
+    permission check, invalid-filter redirect, context and templates, without what serves a
+    POST (running an action, saving rows) nor the media merged again when it was rendered
+    already (``use_rendered_media``)."""
+    if not model_admin.has_view_or_change_permission(request):
+        raise PermissionDenied
+    try:
+        cl = model_admin.get_changelist_instance(request)
+    except IncorrectLookupParameters:
+        # As the stock view: the list without its parameters, flagged; a database error page
+        # if the flag is already there.
+        if ERROR_FLAG in request.GET:
+            return SimpleTemplateResponse("admin/invalid_setup.html", {"title": _(DATABASE_ERROR)})
+        return HttpResponseRedirect(request.path + "?" + ERROR_FLAG + "=1")
+    cl.formset = None
+    actions = model_admin.get_actions(request)
+    action_form = None
+    if actions:
+        action_form = _action_form(model_admin, model_admin.get_action_choices(request))
+    media = _RENDERED_MEDIA.get(_media_key(model_admin, action_form))
+    if media is None:
+        media = model_admin.media
+        if action_form is not None:
+            media += action_form.media
+    selection_note_all = ngettext(*SELECTED_ALL, cl.result_count)
+    opts = model_admin.opts
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "module_name": str(opts.verbose_name_plural),
+        "selection_note": _(SELECTED_NONE) % {"cnt": len(cl.result_list)},
+        "selection_note_all": selection_note_all % {"total_count": cl.result_count},
+        "title": cl.title,
+        "subtitle": None,
+        "is_popup": cl.is_popup,
+        "to_field": cl.to_field,
+        "cl": cl,
+        "media": media,
+        "has_add_permission": model_admin.has_add_permission(request),
+        "opts": cl.opts,
+        "action_form": action_form,
+        "actions_on_top": model_admin.actions_on_top,
+        "actions_on_bottom": model_admin.actions_on_bottom,
+        "actions_selection_counter": model_admin.actions_selection_counter,
+        "preserved_filters": model_admin.get_preserved_filters(request),
+        **(extra_context or {}),
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(
+        request,
+        model_admin.change_list_template
+        or [
+            f"admin/{opts.app_label}/{opts.model_name}/change_list.html",
+            f"admin/{opts.app_label}/change_list.html",
+            "admin/change_list.html",
+        ],
+        context,
+    )

@@ -69,6 +69,38 @@ def catalogue_choices(request) -> dict[str, list[tuple[int, str]]]:
     return cached
 
 
+_DEPARTEMENTS_SQL: dict[str, str] = {}
+
+
+def departement_choices(ids: tuple[int, ...] | None) -> list[tuple[int, str]]:
+    """(pk, "code – name") of the départements ``ids`` (None: all of them), by code. On
+    PostgreSQL in SQL written once per process (kept prepared on the connection), the label
+    joined by the server: the ORM spent ~0.2 ms of CPU compiling this query for national
+    staff's filter (101 rows), on every change list."""
+    if connection.vendor != "postgresql":
+        departements = Departement.objects.all()
+        if ids is not None:
+            departements = departements.filter(pk__in=ids)
+        rows = departements.order_by("code").values_list("pk", "code", "name")
+        return [(pk, f"{code} – {name}") for pk, code, name in rows]
+    if connection.vendor not in _DEPARTEMENTS_SQL:
+        qn = connection.ops.quote_name
+
+        def column(name):
+            return qn(Departement._meta.get_field(name).column)
+
+        _DEPARTEMENTS_SQL[connection.vendor] = (
+            f"SELECT {column('id')}, {column('code')} || ' – ' || {column('name')} "  # noqa: S608 (model names)
+            f"FROM {qn(Departement._meta.db_table)} "
+            f"WHERE %s::integer[] IS NULL OR {column('id')} = ANY(%s::integer[]) "
+            f"ORDER BY {column('code')} ASC"
+        )
+    ids = None if ids is None else list(ids)
+    with prepared_cursor(connection.alias) as cursor:
+        cursor.execute(_DEPARTEMENTS_SQL[connection.vendor], [ids, ids])
+        return cursor.fetchall()
+
+
 class ChoiceFilter(admin.SimpleListFilter):
     """A filter on a value among fixed choices; subclasses say how a value filters."""
 
@@ -138,14 +170,12 @@ class DepartementFilter(ChoiceFilter):
     def lookups(self, request, model_admin):
         user = request.user
         if roles.is_national_staff(user) or user.is_superuser:
-            departements = Departement.objects.all()
+            ids = None
         else:
             ids = roles.departement_ids(user)
             if len(ids) < 2:
                 return []  # nothing to choose: the filter is not shown
-            departements = Departement.objects.filter(pk__in=ids)
-        rows = departements.order_by("code").values_list("pk", "code", "name")
-        return [(pk, f"{code} – {name}") for pk, code, name in rows]
+        return departement_choices(ids)
 
     def queryset(self, request, queryset):
         # Checked against the number's form only: the queryset is already scoped, so a

@@ -73,12 +73,39 @@ def written_out(response, object_tools=None) -> None:
     response.template_name = ChangeListPage(response.template_name, object_tools)
 
 
-def _search_html(cl) -> str:
+def _texts() -> dict[str, str]:
+    """The page's own texts in the current language, translated once per process (each
+    ``gettext`` is a thread-local lookup; a page asked for a dozen)."""
+    key = ("change_list_texts", get_language())
+    found = admin_shell.PAGE_PARTS.get(key)
+    if found is None:
+        found = admin_shell.PAGE_PARTS[key] = {
+            "search": gettext("Rechercher"),
+            "clear_search": gettext("Effacer la recherche et les filtres"),
+            "run_action": gettext(RUN_ACTION),
+            "send": gettext("Envoyer"),
+            "all_selected": gettext(
+                "Toutes les demandes correspondant aux filtres sont sélectionnées"
+            ),
+            "select_across_title": gettext("Sélectionner aussi les pages suivantes"),
+            "select_across": gettext(
+                "Sélectionner toutes les demandes correspondant aux filtres ?"
+            ),
+            "clear_selection": gettext("Effacer la sélection"),
+            "previous": gettext("Page précédente"),
+            "lines": gettext("Lignes %(first)s à %(last)s"),
+            "none": gettext("Aucune demande ne correspond."),
+            "next": gettext("Page suivante"),
+        }
+    return found
+
+
+def _search_html(cl, texts) -> str:
     """The project's ``search_form.html``."""
     if not cl.search_fields:
         return ""
     search_var = search_form(cl)["search_var"]
-    label = gettext("Rechercher")
+    label = texts["search"]
     described = ' aria-describedby="searchbar_helptext"' if cl.search_help_text else ""
     out = [
         '<div id="toolbar"><form id="changelist-search" method="get" role="search">\n'
@@ -90,10 +117,7 @@ def _search_html(cl) -> str:
         f'<input type="submit" value="{label}">\n'
     ]
     if cl.query:
-        out.append(
-            '<span class="small quiet"><a href="?">'
-            f"{gettext('Effacer la recherche et les filtres')}</a></span>\n"
-        )
+        out.append(f'<span class="small quiet"><a href="?">{texts["clear_search"]}</a></span>\n')
     for name, value in cl.params.items():
         if name != search_var:
             out.append(f'<input type="hidden" name="{esc(name)}" value="{esc(value)}">\n')
@@ -107,7 +131,7 @@ def _search_html(cl) -> str:
     return "".join(out)
 
 
-def _actions_html(context, index: int) -> str:
+def _actions_html(context, index: int, texts) -> str:
     """The project's ``actions.html`` (``{% admin_actions %}``; ``index``: its
     ``action_index``)."""
     cl = context["cl"]
@@ -115,8 +139,8 @@ def _actions_html(context, index: int) -> str:
         '<div class="actions">\n',
         backoffice_action_fields(context["action_form"]),
         '\n<button type="submit" class="button" '
-        f'title="{gettext(RUN_ACTION)}" name="index" value="{index}">'
-        f"{gettext('Envoyer')}</button>\n",
+        f'title="{texts["run_action"]}" name="index" value="{index}">'
+        f"{texts['send']}</button>\n",
     ]
     if context.get("actions_selection_counter"):
         out.append(
@@ -126,15 +150,15 @@ def _actions_html(context, index: int) -> str:
         if cl.multi_page:
             out.append(
                 '<span class="all hidden">'
-                f"{gettext('Toutes les demandes correspondant aux filtres sont sélectionnées')}"
+                f"{texts['all_selected']}"
                 "</span>\n"
                 '<span class="question hidden">\n'
                 '<a role="button" href="#" '
-                f'title="{gettext("Sélectionner aussi les pages suivantes")}">'
-                f"{gettext('Sélectionner toutes les demandes correspondant aux filtres ?')}"
+                f'title="{texts["select_across_title"]}">'
+                f"{texts['select_across']}"
                 "</a>\n</span>\n"
                 '<span class="clear hidden"><a role="button" href="#">'
-                f"{gettext('Effacer la sélection')}</a></span>\n"
+                f"{texts['clear_selection']}</a></span>\n"
             )
     out.append("</div>\n")
     return "".join(out)
@@ -217,37 +241,37 @@ def _results_html(cl) -> str:
     )
 
 
-def _pagination_html(cl) -> str:
+def _pagination_html(cl, texts) -> str:
     """``{% pagination cl %}``: the project's ``pagination.html``."""
     pagination(cl)  # what the tag computes (nothing of it is shown by the template)
     out = ['<p class="paginator next-page-paginator">\n']
     if cl.previous_page_url:
-        out.append(
-            f'<a href="{esc(cl.previous_page_url)}" rel="prev">← {gettext("Page précédente")}</a>'
-        )
+        out.append(f'<a href="{esc(cl.previous_page_url)}" rel="prev">← {texts["previous"]}</a>')
     out.append("\n")
     if cl.result_list:
-        text = gettext("Lignes %(first)s à %(last)s") % {
+        text = texts["lines"] % {
             "first": cl.first_index,
             "last": cl.last_index,
         }
         out.append(f"\n  {text}\n")
     else:
-        out.append(f"\n  {gettext('Aucune demande ne correspond.')}\n")
+        out.append(f"\n  {texts['none']}\n")
     out.append("\n")
     if cl.next_page_url:
-        out.append(f'<a href="{esc(cl.next_page_url)}" rel="next">{gettext("Page suivante")} →</a>')
+        out.append(f'<a href="{esc(cl.next_page_url)}" rel="next">{texts["next"]} →</a>')
     out.append("\n</p>\n")
     return "".join(out)
 
 
-def _fixed(request) -> dict[str, str]:
-    """The change lists' parts that depend only on the language, prefix and site."""
-    key = ("change_list", *admin_shell.cache_key(request))
+def _fixed(request, app_label) -> dict[str, str]:
+    """The change lists' parts that depend only on the application, language, prefix and
+    site."""
+    key = ("change_list", app_label, *admin_shell.cache_key(request))
     found = admin_shell.PAGE_PARTS.get(key)
     if found is None:
         current_app = getattr(request, "current_app", None)
         found = admin_shell.PAGE_PARTS[key] = {
+            "app_list_url": url("admin:app_list", current_app, app_label=app_label),
             "changelists_css": (
                 f'<link rel="stylesheet" href="{static_url("admin/css/changelists.css")}">\n'
             ),
@@ -261,8 +285,8 @@ def change_list_html(context, request, object_tools=None) -> str:
     """``admin/change_list.html`` as the project's templates extend it."""
     cl = context["cl"]
     opts = cl.opts
-    current_app = getattr(request, "current_app", None)
-    fixed = _fixed(request)
+    fixed = _fixed(request, opts.app_label)
+    texts = _texts()
     media = context.get("media")
     action_form = context.get("action_form")
     on_top = context.get("actions_on_top")
@@ -281,7 +305,7 @@ def change_list_html(context, request, object_tools=None) -> str:
     breadcrumbs = (
         '<div class="breadcrumbs">\n'
         f'<a href="{shell["index_url"]}">{shell["home"]}</a>\n'
-        f'&rsaquo; <a href="{url("admin:app_list", current_app, app_label=opts.app_label)}">'
+        f'&rsaquo; <a href="{fixed["app_list_url"]}">'
         f"{esc(opts.app_config.verbose_name)}</a>\n"
         f"&rsaquo; {esc(capfirst(opts.verbose_name_plural))}\n</div>"
     )
@@ -293,12 +317,12 @@ def change_list_html(context, request, object_tools=None) -> str:
         "\n</ul>\n",
         f'<div class="module{" filtered" if cl.has_filters else ""}" id="changelist">\n'
         '<div class="changelist-form-container">\n',
-        _search_html(cl),
+        _search_html(cl, texts),
         f'\n<form id="changelist-form" method="post" novalidate>{csrf}\n',
-        _actions_html(context, 0) if show_actions and on_top else "",
+        _actions_html(context, 0, texts) if show_actions and on_top else "",
         _results_html(cl),
-        _actions_html(context, 1 if on_top else 0) if show_actions and on_bottom else "",
-        _pagination_html(cl),
+        _actions_html(context, 1 if on_top else 0, texts) if show_actions and on_bottom else "",
+        _pagination_html(cl, texts),
         "</form>\n</div>\n",
         backoffice_filters(cl),
         "</div>\n</div>\n",

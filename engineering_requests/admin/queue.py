@@ -7,39 +7,54 @@ from django.db.models import F
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from engineering_requests.admin import filters
-from engineering_requests.admin.access import is_backoffice_user
+from engineering_requests.admin.access import request_is_backoffice
 from engineering_requests.admin.changelist import NextPageChangeList, page_value
 from engineering_requests.admin.display import (
     age_label,
+    days_since,
     escalation_flags,
     escalation_grounds,
     excerpt,
     tag_list,
 )
-from engineering_requests.admin.markup import format_html, format_html_join
+from engineering_requests.admin.markup import escaped, format_html
 from engineering_requests.admin.requests import DELEGATE_NAME_FIELDS, BackofficeRequestAdminMixin
 from engineering_requests.enums import RequestState
 from engineering_requests.models import EscalatedRequest
 
 
-def _is_national(user) -> bool:
-    return is_backoffice_user(user) and (roles.is_national_staff(user) or user.is_superuser)
+def _is_national(request) -> bool:
+    user = request.user
+    return request_is_backoffice(request) and (roles.is_national_staff(user) or user.is_superuser)
+
+
+# (local day, age in days, language) -> the cell: a few hundred combinations.
+_ESCALATED_ON: dict[tuple, str] = {}
 
 
 def _escalated_on(obj, tz=None, now=None, language=None) -> str:
     if obj.escalated_at is None:
         return "–"
     moment = obj.escalated_at.astimezone(tz) if tz else timezone.localtime(obj.escalated_at)
-    return format_html(
-        '{}<br><span class="quiet">{}</span>',
-        moment.strftime("%d/%m/%Y"),
-        age_label(obj.escalated_at, now=now, language=language),
-    )
+    language = language or get_language()
+    key = (moment.date(), days_since(obj.escalated_at, now), language)
+    html = _ESCALATED_ON.get(key)
+    if html is None:
+        html = format_html(
+            '{}<br><span class="quiet">{}</span>',
+            moment.strftime("%d/%m/%Y"),
+            age_label(obj.escalated_at, now=now, language=language),
+        )
+        if len(_ESCALATED_ON) >= 20_000:
+            _ESCALATED_ON.clear()
+        _ESCALATED_ON[key] = html
+    return html
 
 
 # (language, grounds and flags claimed) -> their tags: a few dozen combinations.
@@ -73,18 +88,27 @@ def _justification_labels() -> tuple[str, str, str]:
     return (str(_("Fragilité")), str(_("Ressources locales")), str(_("Innovant ou complexe")))
 
 
-def _justification(obj, labels=None) -> str:
-    fragility, resources, innovative = labels or _justification_labels()
-    parts = [
+def _justification_openings(labels=None) -> tuple[str, str, str]:
+    """Each justification's paragraph up to its text (the label escaped once a page)."""
+    return tuple(
+        f'<p class="justification"><strong>{escaped(label)} :</strong> '
+        for label in labels or _justification_labels()
+    )
+
+
+def _justification(obj, openings=None) -> str:
+    """``format_html_join`` of a paragraph per justification given (written out: three
+    ``format_html`` a row cost more than their escaping)."""
+    fragility, resources, innovative = openings or _justification_openings()
+    parts = []
+    for opening, text in (
         (fragility, obj.fragility_rationale),
         (resources, obj.insufficient_resources_rationale),
         (innovative, obj.innovative_rationale),
-    ]
-    return format_html_join(
-        "",
-        '<p class="justification"><strong>{} :</strong> {}</p>',
-        ((label, excerpt(text, 220)) for label, text in parts if text.strip()),
-    )
+    ):
+        if text.strip():
+            parts.append(f"{opening}{escaped(excerpt(text, 220))}</p>")
+    return SafeString("".join(parts))
 
 
 @admin.register(EscalatedRequest)
@@ -142,10 +166,10 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         js = ("engineering_requests/admin.js",)
 
     def has_module_permission(self, request):
-        return _is_national(request.user)
+        return _is_national(request)
 
     def has_view_permission(self, request, obj=None):
-        return _is_national(request.user) and super().has_view_permission(request, obj)
+        return _is_national(request) and super().has_view_permission(request, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(state=RequestState.ESCALATED)
@@ -185,20 +209,19 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
             "admin:engineering_requests_engineeringrequest_change", args=["__pk__"]
         ).split("__pk__")
         tz, now, language = timezone.get_current_timezone(), timezone.now(), get_language()
-        labels = _justification_labels()
+        openings = _justification_openings()
         for row in rows:
             row.list_change_url = f"{start}{row.pk}{end}"
             row.list_escalated_on = _escalated_on(row, tz, now, language)
             row.list_grounds = _grounds(row, language)
-            row.list_justification = _justification(row, labels)
+            row.list_justification = _justification(row, openings)
 
     @admin.display(description=_("référence"))
     def reference_link(self, obj):
-        return format_html(
-            '<a href="{}"><strong>{}</strong></a><br><span class="quiet">{}</span>',
-            page_value(obj, "list_change_url", lambda: self._request_url(obj)),
-            obj.reference,
-            excerpt(obj.title, 80),
+        url = obj.__dict__.get("list_change_url") or self._request_url(obj)
+        return SafeString(
+            f'<a href="{escaped(url)}"><strong>{escaped(obj.reference)}</strong></a><br>'
+            f'<span class="quiet">{escaped(excerpt(obj.title, 80))}</span>'
         )
 
     def list_page_annotations(self):
@@ -210,11 +233,12 @@ class NationalQueueAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("collectivité"))
     def collectivity_name(self, obj):
-        return format_html(
-            '{}<br><span class="quiet">{} – {}</span>',
-            page_value(obj, "list_collectivity_name", lambda: obj.collectivity.name),
-            page_value(obj, "list_departement_code", lambda: obj.departement.code),
-            page_value(obj, "list_departement_name", lambda: obj.departement.name),
+        name = page_value(obj, "list_collectivity_name", lambda: obj.collectivity.name)
+        code = page_value(obj, "list_departement_code", lambda: obj.departement.code)
+        departement = page_value(obj, "list_departement_name", lambda: obj.departement.name)
+        return SafeString(
+            f'{escaped(name)}<br><span class="quiet">{escaped(code)} – '
+            f"{escaped(departement)}</span>"
         )
 
     @admin.display(description=_("transmise le"))

@@ -38,9 +38,11 @@ from engineering_requests.admin import (
     list_page,
     page_rows,
 )
-from engineering_requests.admin.access import RoleBasedAdminMixin, is_backoffice_user
+from engineering_requests.admin.access import RoleBasedAdminMixin, request_is_backoffice
 from engineering_requests.admin.changelist import (
     NextPageChangeList,
+    listing_view,
+    lists_only,
     page_value,
     use_rendered_media,
 )
@@ -130,6 +132,18 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
     def get_queryset(self, request):
         return selectors.backoffice_visible_to(request.user)
 
+    def get_actions(self, request):
+        # Asked three times a change list (its checkbox column, the view, the action form's
+        # choices), each time checking every action's permissions: answered once per request,
+        # for the user and query string it was asked about.
+        memo = request.__dict__.setdefault("_backoffice_actions", {})
+        found = memo.get(self)
+        if found is not None and found[0] is request.user and found[1] is request.GET:
+            return found[2]
+        actions = super().get_actions(request)
+        memo[self] = (request.user, request.GET, actions)
+        return actions
+
     def has_view_permission(self, request, obj=None):
         if not super().has_view_permission(request, obj):
             return False
@@ -145,7 +159,10 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
         raise Http404(_("Aucune demande ne correspond à cette adresse."))
 
     def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
+        if lists_only(self, request):
+            response = listing_view(request, self, extra_context)
+        else:
+            response = super().changelist_view(request, extra_context)
         use_rendered_media(self, response)
         list_page.written_out(response, getattr(self, "list_object_tools", None))
         return response
@@ -818,7 +835,7 @@ class EngineeringRequestAdmin(BackofficeRequestAdminMixin, admin.ModelAdmin):
         return roles.is_delegate(request.user)
 
     def has_export_permission(self, request):
-        return is_backoffice_user(request.user)
+        return request_is_backoffice(request)
 
     @admin.action(
         description=gettext_lazy("Prendre en charge les demandes sélectionnées"),
