@@ -7,6 +7,7 @@ import pytest
 
 from engineering_requests.admin.list_page import ChangeListPage
 from engineering_requests.enums import RequestState as S
+from engineering_requests.models import EngineeringRequest
 from tests.engineering_requests.admin.conftest import changelist_url
 from tests.engineering_requests.admin.test_changelist import bulk_requests
 from tests.engineering_requests.admin.test_list_rendering import QUEUE_URL
@@ -194,3 +195,46 @@ def test_the_rare_word_check_finds_what_the_search_condition_finds(cast, monkeyp
                 assert len(expected) >= 8 or name in words, word
             else:
                 assert set(found) == expected, word
+
+
+def test_a_common_word_is_checked_once_per_list_and_a_rare_one_every_time(
+    admin_as, cast, monkeypatch, django_assert_num_queries
+):
+    """The check's "common" answer is kept (the word's own condition gives exact results
+    whatever the data has become); a rare word's ids are not: a request submitted since is
+    found."""
+    from engineering_requests import selectors
+    from engineering_requests.admin import requests as request_admin
+
+    monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", 8)
+    bulk_requests(12, collectivities=[cast.collectivity], official=cast.official, title="Zorglub")
+    EngineeringRequestFactory(submitted=True, collectivity=cast.collectivity, title="Quixotte")
+    scope = selectors.backoffice_visible_to(cast.delegate)
+    assert request_admin._few_matches(scope, ["zorglub", "quixotte"])[0] is None
+    with django_assert_num_queries(1):  # "quixotte" only
+        assert len(request_admin._few_matches(scope, ["zorglub", "quixotte"])[1]) == 1
+    with django_assert_num_queries(0):
+        assert request_admin._few_matches(scope, ["zorglub"]) == [None]
+    # Another list, another limit: asked again.
+    with django_assert_num_queries(1):
+        request_admin._few_matches(scope.filter(state=S.SUBMITTED), ["zorglub"])
+    monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", 100)
+    with django_assert_num_queries(1):
+        assert len(request_admin._few_matches(scope, ["zorglub"])[0]) == 12
+
+    client = admin_as(cast.delegate)
+    first = {r.pk for r in client.get(changelist_url("?q=quixotte")).context_data["cl"].result_list}
+    newer = EngineeringRequestFactory(
+        submitted=True, collectivity=cast.collectivity, title="Quixotte haute"
+    )
+    again = {r.pk for r in client.get(changelist_url("?q=quixotte")).context_data["cl"].result_list}
+    assert again == first | {newer.pk}
+    monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", 8)
+    client.get(changelist_url("?q=zorglub"))  # common, kept
+    for request in EngineeringRequest.objects.filter(title="Zorglub")[:11]:
+        EngineeringRequest.objects.filter(pk=request.pk).update(title="Autre")
+    # Kept "common" although one match is left: the same result as a fresh check.
+    kept = {r.pk for r in client.get(changelist_url("?q=zorglub")).context_data["cl"].result_list}
+    assert kept == set(
+        EngineeringRequest.objects.filter(title="Zorglub").values_list("pk", flat=True)
+    )
