@@ -1,9 +1,11 @@
 """The change lists' page written out in Python (``list_page.ChangeListPage`` and the shell of
 ``anct_portal.admin_shell``) is what the admin's templates render from the same context."""
 
+import datetime
 import re
 
 import pytest
+from django.utils import timezone
 
 from engineering_requests.admin.list_page import ChangeListPage
 from engineering_requests.enums import RequestState as S
@@ -238,3 +240,40 @@ def test_a_common_word_is_checked_once_per_list_and_a_rare_one_every_time(
     assert kept == set(
         EngineeringRequest.objects.filter(title="Zorglub").values_list("pk", flat=True)
     )
+
+
+def test_the_probe_finds_a_word_common_in_the_lists_first_rows(cast, monkeypatch):
+    """A word met ``PROBE_MATCHES`` times in the first ``PROBE_ROWS`` requests of the list (in
+    its default order) is common without being counted; one read elsewhere in the list is
+    not, and is counted as before. One query either way."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from engineering_requests import selectors
+    from engineering_requests.admin import requests as request_admin
+
+    monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", 100)
+    monkeypatch.setattr(request_admin, "PROBE_ROWS", 20)
+    monkeypatch.setattr(request_admin, "PROBE_MATCHES", 5)
+    recent = bulk_requests(30, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequest.objects.filter(pk__in=[r.pk for r in recent[:6]]).update(title="Zorglub")
+    old = bulk_requests(10, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequest.objects.filter(pk__in=[r.pk for r in old]).update(
+        title="Quixotte", submitted_at=timezone.now() - datetime.timedelta(days=900)
+    )
+    scope = selectors.backoffice_visible_to(cast.delegate)
+    order = ("-submitted_at", "-pk")
+    with CaptureQueriesContext(connection) as queries:
+        assert request_admin._few_matches(scope, ["zorglub", "quixotte"], order)[0] is None
+    assert len(queries) == 1
+    request_admin._common_words.clear()
+    # Without the probe (no default order), both are counted: fewer than 100.
+    assert [len(a) for a in request_admin._few_matches(scope, ["zorglub", "quixotte"])] == [6, 10]
+    # Ten "Quixotte", all older than the first 20 rows: counted.
+    assert len(request_admin._few_matches(scope, ["quixotte"], order)[0]) == 10
+    # The national queue's order (its own fields) is probed the same way.
+    [answer] = request_admin._few_matches(scope, ["zorglub"], ("escalated_at", "pk"))
+    assert answer is None or set(answer) == {r.pk for r in recent[:6]}
+    # An order on a relation is not probed: counted.
+    request_admin._common_words.clear()
+    assert len(request_admin._few_matches(scope, ["zorglub"], ("collectivity__name",))[0]) == 6
