@@ -167,7 +167,7 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
                 # A rare word: its matches, found on the trigram indexes, replace its
                 # condition; otherwise the page would read every request in scope to find
                 # none (a common word is met early in the list's order).
-                queryset = queryset.filter(pk__in=matches)
+                queryset = queryset.filter(AmongIds(matches) if matches else Q(pk__in=()))
                 terms.remove(word)
         for term in terms:
             if REFERENCE_RE.match(term):
@@ -230,6 +230,30 @@ class WordMatch(Expression):
             )
             params.append(f"%{ops.prep_for_like_query(self.normalized)}%")
         return f"({sql})", params
+
+
+class AmongIds(Expression):
+    """``pk IN (ids)`` written ``pk = ANY(%s)``, the ids one array parameter (PostgreSQL): as
+    many parameters, a rare word's matches (up to 499) cost the ORM ~0.8 ms of CPU to
+    compile (~0.03 ms so), and PostgreSQL as many constants to parse; the same plan."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, ids):
+        super().__init__()
+        self.ids = list(ids)
+        self.column = F("pk")
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def as_sql(self, compiler, connection):
+        column, _params = compiler.compile(self.column)
+        return f"{column} = ANY(%s)", [self.ids]
 
 
 # A word matching fewer requests than this in the list (titles, references and collectivité

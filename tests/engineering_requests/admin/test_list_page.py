@@ -277,3 +277,21 @@ def test_the_probe_finds_a_word_common_in_the_lists_first_rows(cast, monkeypatch
     # An order on a relation is not probed: counted.
     request_admin._common_words.clear()
     assert len(request_admin._few_matches(scope, ["zorglub"], ("collectivity__name",))[0]) == 6
+
+
+def test_the_searchs_conditions_hold_inside_a_subquery(cast):
+    """``AmongIds`` and ``WordMatch`` name their columns through the ORM: relabelled when the
+    search's queryset is nested in another query (exports, bulk actions)."""
+    from engineering_requests import selectors
+    from engineering_requests.admin.requests import AmongIds, WordMatch
+
+    created = bulk_requests(5, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequest.objects.filter(pk=created[0].pk).update(title="Zorglub")
+    scope = selectors.backoffice_visible_to(cast.delegate)
+    for condition, expected in (
+        (AmongIds([created[1].pk, created[2].pk]), {created[1].pk, created[2].pk}),
+        (WordMatch("zorGLUB"), {created[0].pk}),
+        (WordMatch(cast.collectivity.name.upper()), {r.pk for r in created}),
+    ):
+        nested = EngineeringRequest.objects.filter(pk__in=scope.filter(condition).values("pk"))
+        assert set(nested.values_list("pk", flat=True)) == expected
