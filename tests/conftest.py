@@ -77,9 +77,12 @@ def _empty_cache():
     from django.core.cache import cache
 
     from dashboard.selectors import clear_local_cache
+    from engineering_requests.admin.requests import _common_words
 
     cache.clear()
     clear_local_cache()
+    _common_words.clear()
     yield
     cache.clear()
     clear_local_cache()
+    _common_words.clear()

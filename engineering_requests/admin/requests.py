@@ -4,8 +4,10 @@ Everything is read-only as a model form: the state is a protected field and ever
 workflow action (one view per transition, calling its service), a message, or a bulk action.
 """
 
+import functools
 import re
-from collections import defaultdict
+import time
+from collections import OrderedDict, defaultdict
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -15,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q
+from django.db.models import BooleanField, Expression, F, OuterRef, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -176,12 +178,13 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
         terms = search_term.split()[:5]
         words = [t for t in terms if not REFERENCE_RE.match(t) and not INSEE_RE.match(t)]
         longest = sorted(words, key=len, reverse=True)[:2]
-        for word, matches in zip(longest, _few_matches(queryset, longest), strict=True):
+        answers = _few_matches(queryset, longest, self.get_ordering(request))
+        for word, matches in zip(longest, answers, strict=True):
             if matches is not None:
                 # A rare word: its matches, found on the trigram indexes, replace its
                 # condition; otherwise the page would read every request in scope to find
                 # none (a common word is met early in the list's order).
-                queryset = queryset.filter(pk__in=matches)
+                queryset = queryset.filter(AmongIds(matches) if matches else Q(pk__in=()))
                 terms.remove(word)
         for term in terms:
             if REFERENCE_RE.match(term):
@@ -191,32 +194,124 @@ class BackofficeRequestAdminMixin(RoleBasedAdminMixin):
                     Q(collectivity__code=term.upper()) | Q(reference__endswith=term)
                 )
             else:
-                condition = Q(reference__icontains=term) | Q(title__icontains=term)
-                if normalized := normalize(term):
-                    condition |= Q(
-                        collectivity__in=Collectivity.objects.filter(
-                            search_name__contains=normalized
-                        ).values("pk")
-                    )
-                queryset = queryset.filter(condition)
+                queryset = queryset.filter(WordMatch(term))
         return queryset, False
+
+
+SEARCH_NAME_COLUMN = Collectivity._meta.get_field("search_name").column
+
+
+class WordMatch(Expression):
+    """A word of the search: in the request's reference or title (case-insensitive), or in
+    its collectivité's name (``search_name``, when the word has letters or digits left once
+    normalised).
+
+    The SQL of ``Q(reference__icontains=w) | Q(title__icontains=w) |
+    Q(collectivity__in=Collectivity.objects.filter(search_name__contains=…).values("pk"))``,
+    lookup casts and operators included (the trigram indexes are on those expressions),
+    without its cost: the ORM spent ~0.3 ms of CPU building and compiling the three lookups
+    and the subquery on every search."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, word: str):
+        super().__init__()
+        self.word = word
+        self.normalized = normalize(word)
+        self.columns = [F("reference"), F("title"), F("collectivity")]
+
+    def get_source_expressions(self):
+        return self.columns
+
+    def set_source_expressions(self, exprs):
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler, connection):
+        reference, title, collectivity = (compiler.compile(column)[0] for column in self.columns)
+        ops, operators = connection.ops, connection.operators
+        icontains = ops.lookup_cast("icontains", "CharField")
+        pattern = f"%{ops.prep_for_like_query(self.word)}%"
+        sql = (
+            f"{icontains % reference} {operators['icontains'] % '%s'} "
+            f"OR {icontains % title} {operators['icontains'] % '%s'}"
+        )
+        params = [pattern, pattern]
+        if self.normalized:
+            qn = connection.ops.quote_name
+            name = ops.lookup_cast("contains", "CharField") % f"sc.{qn(SEARCH_NAME_COLUMN)}"
+            sql += (
+                f" OR {collectivity} IN (SELECT sc.{qn(Collectivity._meta.pk.column)} "  # noqa: S608
+                f"FROM {qn(Collectivity._meta.db_table)} sc "
+                f"WHERE {name} {operators['contains'] % '%s'})"
+            )
+            params.append(f"%{ops.prep_for_like_query(self.normalized)}%")
+        return f"({sql})", params
+
+
+class AmongIds(Expression):
+    """``pk IN (ids)`` written ``pk = ANY(%s)``, the ids one array parameter (PostgreSQL): as
+    many parameters, a rare word's matches (up to 499) cost the ORM ~0.8 ms of CPU to
+    compile (~0.03 ms so), and PostgreSQL as many constants to parse; the same plan."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, ids):
+        super().__init__()
+        self.ids = list(ids)
+        self.column = F("pk")
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def as_sql(self, compiler, connection):
+        column, _params = compiler.compile(self.column)
+        return f"{column} = ANY(%s)", [self.ids]
 
 
 # A word matching fewer requests than this in the list (titles, references and collectivité
 # names) is looked up on the trigram indexes first; a commoner one is found faster by reading
-# the list in its order, which meets 50 matches early.
+# the list in its order, which meets 50 matches early. Not lower: at 500 matches in the
+# busiest département's 9,000 requests the list's walk already reads ~900 rows (~4 ms of
+# PostgreSQL; 5 times more at 1,000,000 requests), and the check's own cost is the rows it reads.
 RARE_WORD_MATCHES = 500
 
+# Before counting, the first requests of the list in its default order are read: a word found
+# in a page of them (and the next page's first row) is common, and the list's own reading
+# stops within as many rows. A common title word cost the count 8-10 ms (the trigram bitmap
+# of every title holding it, 200,000 requests; ~5 times more at 1,000,000), a common
+# collectivité name ~0.9 ms (plan and run); both now ~0.6 ms. A rare word pays the read and
+# its planning, ~0.8 ms; the read does not grow with the data.
+PROBE_ROWS = 400
+PROBE_MATCHES = 51
 
-def _few_matches(queryset, words: list[str]) -> list[list[int] | None]:
+# Words found common in a list (its SQL, the word, the limit) -> until when this process
+# believes it without asking again: paging through a search, sorting it or coming back to it
+# re-ran the check (~1 ms of PostgreSQL, ~0.3 ms of CPU) for the same answer. Only "common"
+# is kept: it applies the word's own condition, whose results are exact whatever the data
+# has become since (at worst a list that lost its matches reads more rows, for a few minutes);
+# "rare" answers are ids, which a new request would make stale.
+COMMON_WORD_SECONDS = 300
+COMMON_WORDS_KEPT = 512
+_common_words: OrderedDict[tuple, float] = OrderedDict()
+
+
+def _few_matches(queryset, words: list[str], ordering=()) -> list[list[int] | None]:
     """For each word, the requests of ``queryset`` it matches (as the search's condition), or
     None when they are many, the word is too short for a trigram index (under 3 characters)
-    or the database is not PostgreSQL. One query for all the words.
+    or the database is not PostgreSQL. ``ordering``: the list's default order (field names).
 
-    Plain SQL around the list's own query (compiled once by the ORM): three ORM branches per
-    word and their union cost ~1.5 ms of CPU to build. Each word's branches (collectivité
-    names, references, titles: each on its trigram index) sit under one ``LIMIT``, so that a
-    common word stops at the first branch that fills it."""
+    Plain SQL around the list's own query (compiled once by the ORM, with the columns of
+    ``ordering``): ORM branches per word and their union cost ~1.5 ms of CPU to build. One
+    query for all the words, one row per word: the probe (``PROBE_ROWS``), then, only when it
+    did not find the word common, the count: the word's branches (collectivité names,
+    references, titles: each on its trigram index) under one ``LIMIT``, so that a common
+    word stops at the first branch that fills it; its ids are only counted, not sent back.
+    A common answer is kept a while (``_common_words``)."""
     if connection.vendor != "postgresql":
         return [None for _word in words]
     eligible = [
@@ -226,53 +321,102 @@ def _few_matches(queryset, words: list[str]) -> list[list[int] | None]:
     ]
     if not eligible:
         return [None for _word in words]
+    opts = queryset.model._meta
+    order = [(name.removeprefix("-"), name.startswith("-")) for name in ordering]
+    if not all(
+        isinstance(name, str) and (field == "pk" or field in _local_fields(opts))
+        for name, (field, _descending) in zip(ordering, order, strict=True)
+    ):
+        order = []
+    columns = dict.fromkeys(
+        ("pk", "title", "reference", "collectivity_id", *(f for f, _d in order))
+    )
     try:
-        scope_sql, scope_params = (
-            queryset.order_by()
-            .values("pk", "title", "reference", "collectivity_id")
-            .query.sql_with_params()
-        )
+        scope_sql, scope_params = queryset.order_by().values(*columns).query.sql_with_params()
     except EmptyResultSet:
         return [None for _word in words]
+    limit = RARE_WORD_MATCHES
+    try:
+        scope_key = (connection.alias, scope_sql, tuple(scope_params), limit)
+        hash(scope_key)
+    except TypeError:  # a list among the parameters: not kept
+        scope_key = None
+    now = time.monotonic()
+    if scope_key is not None:
+        eligible = [
+            (index, word, normalized)
+            for index, word, normalized in eligible
+            if _common_words.get((*scope_key, word), 0) <= now
+        ]
+        if not eligible:
+            return [None for _word in words]
     qn = connection.ops.quote_name
-    collectivities = qn(Collectivity._meta.db_table)
-    search_name = qn(Collectivity._meta.get_field("search_name").column)
-    collectivity_pk = qn(Collectivity._meta.pk.column)
+    in_names = (
+        f"IN (SELECT c.{qn(Collectivity._meta.pk.column)} "  # noqa: S608 (names)
+        f"FROM {qn(Collectivity._meta.db_table)} c "
+        f"WHERE c.{qn(SEARCH_NAME_COLUMN)}::text LIKE %s)"
+    )
     like = connection.ops.prep_for_like_query
+    order_by = ", ".join(f"s.{qn(f)}{' DESC' if d else ''}" for f, d in order)
     parts, params = [], []
     for index, word, normalized in eligible:
+        pattern, name_pattern = f"%{like(word)}%", f"%{like(normalized)}%"
         # Each branch keeps its own LIMIT: without it, PostgreSQL plans the union as a
-        # parallel append (2 workers, ~20 ms to start for a 1 ms query).
-        parts.append(
-            "(SELECT %s, u.pk FROM ("  # noqa: S608 (names from the models, values as parameters)
-            f"(SELECT s.pk FROM ({scope_sql}) s WHERE s.collectivity_id IN "
-            f"(SELECT c.{collectivity_pk} FROM {collectivities} c "
-            f"WHERE c.{search_name}::text LIKE %s) "
-            f"LIMIT {RARE_WORD_MATCHES}) "
+        # parallel append (2 workers, ~20 ms to start for a 1 ms query). References and
+        # titles apart: or-ed in one branch, a rare word in a département's whole list was
+        # planned as a bitmap of the département's 10,000 requests and-ed with the trigram
+        # bitmaps (2.1 ms instead of 0.7).
+        count = (
+            f"SELECT CASE WHEN COUNT(*) < {limit} "  # noqa: S608 (names from the models)
+            "THEN COALESCE(ARRAY_AGG(u.pk), '{}') END FROM ("
+            f"(SELECT s.pk FROM ({scope_sql}) s WHERE s.collectivity_id {in_names} "
+            f"LIMIT {limit}) "
             f"UNION ALL (SELECT s.pk FROM ({scope_sql}) s "
-            f"WHERE UPPER(s.reference::text) LIKE UPPER(%s) LIMIT {RARE_WORD_MATCHES}) "
+            f"WHERE UPPER(s.reference::text) LIKE UPPER(%s) LIMIT {limit}) "
             f"UNION ALL (SELECT s.pk FROM ({scope_sql}) s "
-            f"WHERE UPPER(s.title::text) LIKE UPPER(%s) LIMIT {RARE_WORD_MATCHES})"
-            f") u LIMIT {RARE_WORD_MATCHES})"
+            f"WHERE UPPER(s.title::text) LIKE UPPER(%s) LIMIT {limit})"
+            f" LIMIT {limit}) u"
         )
-        params += [
-            index,
+        count_params = [
             *scope_params,
-            f"%{like(normalized)}%",
+            name_pattern,
             *scope_params,
-            f"%{like(word)}%",
+            pattern,
             *scope_params,
-            f"%{like(word)}%",
+            pattern,
         ]
-    found = {index: [] for index, _word, _normalized in eligible}
+        if order_by and PROBE_ROWS:
+            # The count is an InitPlan of the CASE: run only when the probe did not decide.
+            parts.append(
+                "(SELECT %s, CASE WHEN (SELECT COUNT(*) FROM (SELECT 1 FROM ("  # noqa: S608
+                f"SELECT s.title, s.reference, s.collectivity_id FROM ({scope_sql}) s "
+                f"ORDER BY {order_by} LIMIT {PROBE_ROWS}) w "
+                "WHERE UPPER(w.reference::text) LIKE UPPER(%s) "
+                f"OR UPPER(w.title::text) LIKE UPPER(%s) OR w.collectivity_id {in_names} "
+                f"LIMIT {PROBE_MATCHES}) p) < {PROBE_MATCHES} THEN ({count}) END)"
+            )
+            params += [index, *scope_params, pattern, pattern, name_pattern, *count_params]
+        else:
+            parts.append(f"(SELECT %s, ({count}))")
+            params += [index, *count_params]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
-        for index, pk in cursor.fetchall():
-            found[index].append(pk)
-    return [
-        found[index] if index in found and len(found[index]) < RARE_WORD_MATCHES else None
-        for index in range(len(words))
-    ]
+        found = dict(cursor.fetchall())
+    if scope_key is not None:
+        for index, word in enumerate(words):
+            if index in found and found[index] is None:
+                key = (*scope_key, word)
+                _common_words.pop(key, None)  # to the end: the oldest go first
+                _common_words[key] = now + COMMON_WORD_SECONDS
+        while len(_common_words) > COMMON_WORDS_KEPT:
+            _common_words.popitem(last=False)
+    return [found.get(index) for index in range(len(words))]
+
+
+@functools.cache
+def _local_fields(opts) -> frozenset[str]:
+    """The names of a model's own columns (what the probe may order by)."""
+    return frozenset(f.name for f in opts.concrete_fields)
 
 
 @admin.register(EngineeringRequest)

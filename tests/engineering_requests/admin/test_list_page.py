@@ -1,12 +1,15 @@
 """The change lists' page written out in Python (``list_page.ChangeListPage`` and the shell of
 ``anct_portal.admin_shell``) is what the admin's templates render from the same context."""
 
+import datetime
 import re
 
 import pytest
+from django.utils import timezone
 
 from engineering_requests.admin.list_page import ChangeListPage
 from engineering_requests.enums import RequestState as S
+from engineering_requests.models import EngineeringRequest
 from tests.engineering_requests.admin.conftest import changelist_url
 from tests.engineering_requests.admin.test_changelist import bulk_requests
 from tests.engineering_requests.admin.test_list_rendering import QUEUE_URL
@@ -194,3 +197,101 @@ def test_the_rare_word_check_finds_what_the_search_condition_finds(cast, monkeyp
                 assert len(expected) >= 8 or name in words, word
             else:
                 assert set(found) == expected, word
+
+
+def test_a_common_word_is_checked_once_per_list_and_a_rare_one_every_time(
+    admin_as, cast, monkeypatch, django_assert_num_queries
+):
+    """The check's "common" answer is kept (the word's own condition gives exact results
+    whatever the data has become); a rare word's ids are not: a request submitted since is
+    found."""
+    from engineering_requests import selectors
+    from engineering_requests.admin import requests as request_admin
+
+    monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", 8)
+    bulk_requests(12, collectivities=[cast.collectivity], official=cast.official, title="Zorglub")
+    EngineeringRequestFactory(submitted=True, collectivity=cast.collectivity, title="Quixotte")
+    scope = selectors.backoffice_visible_to(cast.delegate)
+    assert request_admin._few_matches(scope, ["zorglub", "quixotte"])[0] is None
+    with django_assert_num_queries(1):  # "quixotte" only
+        assert len(request_admin._few_matches(scope, ["zorglub", "quixotte"])[1]) == 1
+    with django_assert_num_queries(0):
+        assert request_admin._few_matches(scope, ["zorglub"]) == [None]
+    # Another list, another limit: asked again.
+    with django_assert_num_queries(1):
+        request_admin._few_matches(scope.filter(state=S.SUBMITTED), ["zorglub"])
+    monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", 100)
+    with django_assert_num_queries(1):
+        assert len(request_admin._few_matches(scope, ["zorglub"])[0]) == 12
+
+    client = admin_as(cast.delegate)
+    first = {r.pk for r in client.get(changelist_url("?q=quixotte")).context_data["cl"].result_list}
+    newer = EngineeringRequestFactory(
+        submitted=True, collectivity=cast.collectivity, title="Quixotte haute"
+    )
+    again = {r.pk for r in client.get(changelist_url("?q=quixotte")).context_data["cl"].result_list}
+    assert again == first | {newer.pk}
+    monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", 8)
+    client.get(changelist_url("?q=zorglub"))  # common, kept
+    for request in EngineeringRequest.objects.filter(title="Zorglub")[:11]:
+        EngineeringRequest.objects.filter(pk=request.pk).update(title="Autre")
+    # Kept "common" although one match is left: the same result as a fresh check.
+    kept = {r.pk for r in client.get(changelist_url("?q=zorglub")).context_data["cl"].result_list}
+    assert kept == set(
+        EngineeringRequest.objects.filter(title="Zorglub").values_list("pk", flat=True)
+    )
+
+
+def test_the_probe_finds_a_word_common_in_the_lists_first_rows(cast, monkeypatch):
+    """A word met ``PROBE_MATCHES`` times in the first ``PROBE_ROWS`` requests of the list (in
+    its default order) is common without being counted; one read elsewhere in the list is
+    not, and is counted as before. One query either way."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from engineering_requests import selectors
+    from engineering_requests.admin import requests as request_admin
+
+    monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", 100)
+    monkeypatch.setattr(request_admin, "PROBE_ROWS", 20)
+    monkeypatch.setattr(request_admin, "PROBE_MATCHES", 5)
+    recent = bulk_requests(30, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequest.objects.filter(pk__in=[r.pk for r in recent[:6]]).update(title="Zorglub")
+    old = bulk_requests(10, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequest.objects.filter(pk__in=[r.pk for r in old]).update(
+        title="Quixotte", submitted_at=timezone.now() - datetime.timedelta(days=900)
+    )
+    scope = selectors.backoffice_visible_to(cast.delegate)
+    order = ("-submitted_at", "-pk")
+    with CaptureQueriesContext(connection) as queries:
+        assert request_admin._few_matches(scope, ["zorglub", "quixotte"], order)[0] is None
+    assert len(queries) == 1
+    request_admin._common_words.clear()
+    # Without the probe (no default order), both are counted: fewer than 100.
+    assert [len(a) for a in request_admin._few_matches(scope, ["zorglub", "quixotte"])] == [6, 10]
+    # Ten "Quixotte", all older than the first 20 rows: counted.
+    assert len(request_admin._few_matches(scope, ["quixotte"], order)[0]) == 10
+    # The national queue's order (its own fields) is probed the same way.
+    [answer] = request_admin._few_matches(scope, ["zorglub"], ("escalated_at", "pk"))
+    assert answer is None or set(answer) == {r.pk for r in recent[:6]}
+    # An order on a relation is not probed: counted.
+    request_admin._common_words.clear()
+    assert len(request_admin._few_matches(scope, ["zorglub"], ("collectivity__name",))[0]) == 6
+
+
+def test_the_searchs_conditions_hold_inside_a_subquery(cast):
+    """``AmongIds`` and ``WordMatch`` name their columns through the ORM: relabelled when the
+    search's queryset is nested in another query (exports, bulk actions)."""
+    from engineering_requests import selectors
+    from engineering_requests.admin.requests import AmongIds, WordMatch
+
+    created = bulk_requests(5, collectivities=[cast.collectivity], official=cast.official)
+    EngineeringRequest.objects.filter(pk=created[0].pk).update(title="Zorglub")
+    scope = selectors.backoffice_visible_to(cast.delegate)
+    for condition, expected in (
+        (AmongIds([created[1].pk, created[2].pk]), {created[1].pk, created[2].pk}),
+        (WordMatch("zorGLUB"), {created[0].pk}),
+        (WordMatch(cast.collectivity.name.upper()), {r.pk for r in created}),
+    ):
+        nested = EngineeringRequest.objects.filter(pk__in=scope.filter(condition).values("pk"))
+        assert set(nested.values_list("pk", flat=True)) == expected

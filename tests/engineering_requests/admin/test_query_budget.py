@@ -164,14 +164,19 @@ def test_rare_and_common_words_find_the_same_requests(admin_as, cast, monkeypatc
         f"?q={cast.collectivity.code} halle",
     ]
 
-    def found(limit):
+    def found(limit, probe_rows, probe_matches=51):
+        request_admin._common_words.clear()
         monkeypatch.setattr(request_admin, "RARE_WORD_MATCHES", limit)
+        monkeypatch.setattr(request_admin, "PROBE_ROWS", probe_rows)
+        monkeypatch.setattr(request_admin, "PROBE_MATCHES", probe_matches)
         client = admin_as(cast.delegate)
         return {
             q: {r.pk for r in client.get(changelist_url(q)).context_data["cl"].result_list}
             for q in queries
         }
 
-    common, rare = found(0), found(10_000)
-    assert common == rare
+    common, rare = found(0, probe_rows=0), found(10_000, probe_rows=0)
+    # The probe finds the name and "halle" common in the list's first rows, not the others.
+    probed = found(10_000, probe_rows=60, probe_matches=5)
+    assert common == rare == probed
     assert len(common["?q=halle"]) == 7 and not common["?q=introuvable"]
