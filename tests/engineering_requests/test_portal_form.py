@@ -347,10 +347,10 @@ def test_a_submission_runs_the_same_queries_however_many_requests_exist(
     assert submit_one() == first
 
 
-# Session, user, roles; the collectivités and domains of the form; the delegates; BEGIN, the
-# request's id, its domain, the log row; the reference, the request, the outbox rows, the token
-# with its result, COMMIT.
-SUBMISSION_QUERIES = 15
+# Session, user, roles; the collectivités and domains of the form; the delegates; BEGIN; the
+# request's and log row's ids with the reference; every row (request, domains, log, outbox,
+# token) in one statement; COMMIT.
+SUBMISSION_QUERIES = 10
 
 
 def test_a_submission_takes_a_fixed_number_of_queries_whatever_the_number_of_recipients(
