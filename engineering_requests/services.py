@@ -347,7 +347,7 @@ def _apply_draft_fields(engineering_request: EngineeringRequest, fields: dict) -
     if "domains" in fields:
         values = list(fields["domains"] or ())
         if all(isinstance(d, PriorityDomain) and d.pk is not None for d in values):
-            # Instances read from the database by the caller (the form): no need to read them
+            # Instances the caller read or checked against the catalogue (the form): not read
             # again.
             domains = list({d.pk: d for d in values}.values())
         else:

@@ -375,6 +375,19 @@ def test_a_submission_takes_a_fixed_number_of_queries_whatever_the_number_of_rec
     assert request.notifications.count() == 18
 
 
+def test_a_submission_checks_its_domains_against_the_catalogue_ids_alone(official_client, cast):
+    from django.test.utils import CaptureQueriesContext
+
+    domains = [PriorityDomainFactory() for _ in range(3)]
+    data = complete(cast, domains[0], domains=[domains[1].pk, domains[2].pk])
+    with CaptureQueriesContext(connection) as queries:
+        assert official_client.post(CREATE, data).status_code == 302
+    [catalogue] = [q["sql"] for q in queries if 'FROM "programmes_prioritydomain"' in q["sql"]]
+    assert catalogue.startswith('SELECT "programmes_prioritydomain"."id" AS "pk" FROM')
+    request = mine(cast).get()
+    assert set(request.domains.all()) == {domains[1], domains[2]}
+
+
 def test_a_submission_with_a_programme_reads_no_programme_twice(
     official_client, cast, domain, django_assert_max_num_queries
 ):
