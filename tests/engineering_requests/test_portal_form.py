@@ -439,3 +439,15 @@ def test_a_wrong_field_on_submit_saves_nothing_and_says_why(official_client, cas
     assert response.status_code == 200
     assert "Indiquez un montant en euros" in response.content.decode()
     assert not mine(cast).exists()
+
+
+def test_request_forms_share_no_choices_they_set(cast):
+    from engineering_requests.forms import RequestForm
+
+    first = RequestForm(user=cast.official, collectivities=[cast.collectivity])
+    second = RequestForm(user=cast.official, collectivities=[])
+    assert [pk for pk, _label in first.fields["collectivity"].choices] == [cast.collectivity.pk]
+    assert list(second.fields["collectivity"].choices) == []
+    assert list(RequestForm.base_fields["collectivity"].choices) == []
+    kinds = RequestForm.base_fields["engineering_kind"].choices
+    assert first.fields["engineering_kind"].choices == kinds and len(kinds) > 1
