@@ -330,6 +330,17 @@ def notify(
     ``recipients_of`` gave, when the service read it earlier (before taking a lock)."""
     if recipients is None:
         recipients = recipients_of(event, engineering_request, audiences=audiences)
+    return outbox.save(_rows(event, engineering_request, occurrence, comment, recipients))
+
+
+def notify_with(inserts, event: str, engineering_request, *, occurrence: str, recipients: list):
+    """``notify`` as one statement of the caller's single write statement (see
+    ``outbox.save_with``): returns the function to call with ``inserts.run()``'s result."""
+    rows = _rows(event, engineering_request, occurrence, "", recipients)
+    return outbox.save_with(inserts, rows)
+
+
+def _rows(event, engineering_request, occurrence, comment, recipients) -> list:
     rows = []
     for notification, people in recipients:
         rows += outbox.build(
@@ -340,4 +351,4 @@ def notify(
             engineering_request=engineering_request,
             context=_context(notification, engineering_request, comment),
         )
-    return outbox.save(rows)
+    return rows

@@ -25,6 +25,8 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from accounts import roles
+from anct_portal.inserts import Inserts
+from anct_portal.services import check_form_token_claim, claim_form_token, claim_form_token_with
 from engineering_requests import permissions
 from engineering_requests.enums import (
     EngineeringKind,
@@ -40,7 +42,7 @@ from engineering_requests.models import (
     RequestMessage,
     TransitionLog,
 )
-from engineering_requests.notifications import RequestEvent, notify, recipients_of
+from engineering_requests.notifications import RequestEvent, notify, notify_with, recipients_of
 from engineering_requests.uploads import check_upload
 from programmes.enums import InterventionForm, NationalInstrument
 from programmes.models import Contract, LocalProvider, Operator, PriorityDomain, Programme
@@ -345,7 +347,7 @@ def _apply_draft_fields(engineering_request: EngineeringRequest, fields: dict) -
     if "domains" in fields:
         values = list(fields["domains"] or ())
         if all(isinstance(d, PriorityDomain) and d.pk is not None for d in values):
-            # Instances read from the database by the caller (the form): no need to read them
+            # Instances the caller read or checked against the catalogue (the form): not read
             # again.
             domains = list({d.pk: d for d in values}.values())
         else:
@@ -426,7 +428,9 @@ def create_draft(*, user, collectivity, **fields) -> EngineeringRequest:
     return engineering_request
 
 
-def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
+def submit_new_request(
+    *, user, collectivity, form_token=None, result_url=None, **fields
+) -> EngineeringRequest:
     """``create_draft`` then ``submit_request``, for a request submitted as soon as it is
     written (the form's "Déposer" on a new request): the same checks in the same order, the same
     rows (the request, its domains, the "submit" transition-log row from draft, the
@@ -435,10 +439,15 @@ def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
 
     Raises ``ValidationError`` and writes nothing when a field is invalid or when the request
     is incomplete: the caller may then save it as a draft with ``create_draft``.
+
+    ``form_token``: the form's one-time token, claimed with the writes (``result_url(pk)``:
+    where a second POST of the form is sent); raises ``AlreadySubmitted`` when a previous POST
+    of the form has committed (the caller's transaction must then roll back).
     """
     # Every check and read comes before the first write, and nothing raises after it but a
-    # database error: so the writes need no savepoint of their own inside the caller's
-    # transaction (two statements less), and a refusal leaves that transaction usable.
+    # database error or ``AlreadySubmitted`` (both roll the caller's transaction back): so the
+    # writes need no savepoint of their own inside the caller's transaction, and a refusal
+    # leaves that transaction usable.
     engineering_request, domains = _new_request(user=user, collectivity=collectivity, fields=fields)
     if not permissions.in_scope(engineering_request, user):
         raise PermissionDenied(_("Vous n'avez pas accès à cette demande."))
@@ -454,25 +463,15 @@ def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
         engineering_request.submit()
         now = timezone.now()
         engineering_request.last_transition_at = now
-        log = None
         if connection.vendor == "postgresql":
-            # Submissions take turns from the year's counter to the end of COMMIT (its disk
-            # flush included): what needs no reference is written before taking it. The
-            # request's id comes from its sequence first, so that its domains and its log row
-            # can be inserted before the request row itself (the foreign keys are checked at
-            # COMMIT); only the request and its notifications, which carry the reference, are
-            # written while the counter is held.
-            engineering_request.pk = _next_request_id()
-            if domains:
-                engineering_request.domains.add(*domains)
-            log = _new_log(
-                engineering_request, user=user, transition=Transition.SUBMIT, source=source,
-                comment="", now=now,
+            return _submit_in_two_statements(
+                engineering_request, domains, user=user, source=source, now=now,
+                recipients=recipients, form_token=form_token, result_url=result_url,
             )  # fmt: skip
-            domains = None
+        # Elsewhere (SQLite): the ORM's statements, one by one.
         engineering_request.reference = _next_reference(timezone.localdate().year)
         _insert_new(engineering_request, domains, user)
-        return _record_transition(
+        submitted = _record_transition(
             engineering_request,
             user=user,
             transition=Transition.SUBMIT,
@@ -481,15 +480,90 @@ def submit_new_request(*, user, collectivity, **fields) -> EngineeringRequest:
             event=RequestEvent.SUBMITTED,
             now=now,
             recipients=recipients,
-            log=log,
         )
+        if form_token is not None:
+            claim_form_token(
+                user=user, token=form_token, url=result_url(submitted.pk), object_id=submitted.pk
+            )
+        return submitted
 
 
-def _next_request_id() -> int:
-    table = EngineeringRequest._meta.db_table
+def _submit_in_two_statements(
+    engineering_request, domains, *, user, source, now, recipients, form_token, result_url
+) -> EngineeringRequest:
+    """PostgreSQL: the submission's writes in two statements. The first takes the request's
+    and its log row's ids and the year's next number; the second writes the request, its
+    domains, its log row, its notifications and the form's token (``anct_portal.inserts``).
+    Submissions take turns on the year's counter row from the first statement to COMMIT: only
+    the second statement's values are built in between (no query)."""
+    year = timezone.localdate().year
+    pk, log_pk, number = _ids_and_number(year)
+    engineering_request.pk = pk
+    engineering_request.reference = f"ING-{year}-{number:06d}"
+    inserts = Inserts(using=connection.alias)
+    inserts.add_rows("request", [engineering_request])
+    if domains:
+        through = EngineeringRequest.domains.through
+        inserts.add_rows(
+            "domains",
+            [through(engineeringrequest_id=pk, prioritydomain_id=d.pk) for d in domains],
+        )
+    log = TransitionLog(
+        pk=log_pk,
+        engineering_request=engineering_request,
+        transition=Transition.SUBMIT,
+        source_state=source,
+        target_state=engineering_request.state,
+        actor=user,
+        comment="",
+        created_at=now,
+    )
+    inserts.add_rows("log", [log])
+    notified = notify_with(
+        inserts,
+        RequestEvent.SUBMITTED,
+        engineering_request,
+        occurrence=f"log{log_pk}",
+        recipients=recipients,
+    )
+    if form_token is not None:
+        claim_form_token_with(
+            inserts, user=user, token=form_token, url=result_url(pk), object_id=pk
+        )
+    result = inserts.run()
+    if form_token is not None:
+        check_form_token_claim(result, user=user, token=form_token)
+    notified(result)
+    for row in (engineering_request, log):
+        row._state.adding = False
+        row._state.db = connection.alias
+    engineering_request._update_initial_state()
+    logger.info("request %s: draft created by user %s", pk, user.pk)
+    logger.info(
+        "request %s: %s %s -> %s by user %s",
+        engineering_request.reference,
+        Transition.SUBMIT,
+        source,
+        engineering_request.state,
+        user.pk,
+    )
+    return engineering_request
+
+
+def _ids_and_number(year: int) -> tuple[int, int, int]:
+    """The next request id, the next transition-log id and the year's next reference number
+    (its counter row locked until COMMIT), in one round trip."""
+    table = connection.ops.quote_name(ReferenceSequence._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
-        return cursor.fetchone()[0]
+        cursor.execute(
+            f"WITH number AS (INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608
+            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
+            "RETURNING last_number) "
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')), "
+            "nextval(pg_get_serial_sequence(%s, 'id')), last_number FROM number",
+            [year, EngineeringRequest._meta.db_table, TransitionLog._meta.db_table],
+        )
+        return cursor.fetchone()
 
 
 @transaction.atomic

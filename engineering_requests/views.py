@@ -201,6 +201,10 @@ def _fresh_data(data) -> QueryDict:
     return fresh
 
 
+def _confirmation_url(pk) -> str:
+    return reverse("engineering_requests:confirmation", kwargs={"pk": pk})
+
+
 def _save_request(request, form, *, claim=True):
     """Save the draft (and its documents) then, when asked, submit it."""
     user = request.user
@@ -217,11 +221,18 @@ def _save_request(request, form, *, claim=True):
             claim_first = token is not None and bool(files)
             submission = claim_form_token(user=user, token=token) if claim_first else None
             if engineering_request is None and submit and not files:
-                # A new request submitted at once: written as submitted in one step.
+                # A new request submitted at once: written as submitted in one step, the
+                # token claimed with its writes.
                 fields = {"user": user, "collectivity": form.chosen_collectivity()}
                 try:
-                    draft = services.submit_new_request(**fields, **form.draft_fields())
+                    draft = services.submit_new_request(
+                        **fields,
+                        **form.draft_fields(),
+                        form_token=token,
+                        result_url=_confirmation_url,
+                    )
                     submit = False
+                    token = None  # claimed
                 except ValidationError as exc:
                     # Nothing was written. A wrong field: create_draft refuses it the same way
                     # (and the form shows why). Something missing: the draft is saved and the
@@ -246,7 +257,7 @@ def _save_request(request, form, *, claim=True):
                 except ValidationError as exc:
                     submit_error = exc  # the draft stays saved; the form shows what is missing
             done_url = (
-                reverse("engineering_requests:confirmation", kwargs={"pk": draft.pk})
+                _confirmation_url(draft.pk)
                 if draft.state != S.DRAFT
                 else reverse("engineering_requests:edit", kwargs={"pk": draft.pk})
             )

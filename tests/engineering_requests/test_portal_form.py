@@ -347,10 +347,10 @@ def test_a_submission_runs_the_same_queries_however_many_requests_exist(
     assert submit_one() == first
 
 
-# Session, user, roles; the collectivités and domains of the form; the delegates; BEGIN, the
-# request's id, its domain, the log row; the reference, the request, the outbox rows, the token
-# with its result, COMMIT.
-SUBMISSION_QUERIES = 15
+# Session, user, roles; the collectivités and domains of the form; the delegates; BEGIN; the
+# request's and log row's ids with the reference; every row (request, domains, log, outbox,
+# token) in one statement; COMMIT.
+SUBMISSION_QUERIES = 10
 
 
 def test_a_submission_takes_a_fixed_number_of_queries_whatever_the_number_of_recipients(
@@ -373,6 +373,19 @@ def test_a_submission_takes_a_fixed_number_of_queries_whatever_the_number_of_rec
     assert request.state == RequestState.SUBMITTED and request.domains.count() == 4
     # Nine delegates now, each told by e-mail and in the portal.
     assert request.notifications.count() == 18
+
+
+def test_a_submission_checks_its_domains_against_the_catalogue_ids_alone(official_client, cast):
+    from django.test.utils import CaptureQueriesContext
+
+    domains = [PriorityDomainFactory() for _ in range(3)]
+    data = complete(cast, domains[0], domains=[domains[1].pk, domains[2].pk])
+    with CaptureQueriesContext(connection) as queries:
+        assert official_client.post(CREATE, data).status_code == 302
+    [catalogue] = [q["sql"] for q in queries if 'FROM "programmes_prioritydomain"' in q["sql"]]
+    assert catalogue.startswith('SELECT "programmes_prioritydomain"."id" AS "pk" FROM')
+    request = mine(cast).get()
+    assert set(request.domains.all()) == {domains[1], domains[2]}
 
 
 def test_a_submission_with_a_programme_reads_no_programme_twice(
@@ -426,3 +439,15 @@ def test_a_wrong_field_on_submit_saves_nothing_and_says_why(official_client, cas
     assert response.status_code == 200
     assert "Indiquez un montant en euros" in response.content.decode()
     assert not mine(cast).exists()
+
+
+def test_request_forms_share_no_choices_they_set(cast):
+    from engineering_requests.forms import RequestForm
+
+    first = RequestForm(user=cast.official, collectivities=[cast.collectivity])
+    second = RequestForm(user=cast.official, collectivities=[])
+    assert [pk for pk, _label in first.fields["collectivity"].choices] == [cast.collectivity.pk]
+    assert list(second.fields["collectivity"].choices) == []
+    assert list(RequestForm.base_fields["collectivity"].choices) == []
+    kinds = RequestForm.base_fields["engineering_kind"].choices
+    assert first.fields["engineering_kind"].choices == kinds and len(kinds) > 1
