@@ -69,7 +69,6 @@ def _columns(alias: str) -> dict[str, str]:
     def col(model, name):
         return qn(model._meta.get_field(name).column)
 
-    through = EngineeringRequest.domains.through
     request_fields = (
         "reference",
         "title",
@@ -92,16 +91,9 @@ def _columns(alias: str) -> dict[str, str]:
             "list_departement_name": f"d.{col(Departement, 'name')}",
             "list_programme_name": f"p.{col(Programme, 'name')}",
             # The domains' names in their order (as ``list_page_annotations``).
-            "domain_name_list": (
-                f"ARRAY(SELECT pd.{col(PriorityDomain, 'name')} "  # noqa: S608 (names)
-                f"FROM {qn(through._meta.db_table)} rd "
-                f"INNER JOIN {qn(PriorityDomain._meta.db_table)} pd "
-                f"ON rd.{col(through, 'prioritydomain')} = pd.{col(PriorityDomain, 'id')} "
-                f"WHERE rd.{col(through, 'engineeringrequest')} = "
-                f"r.{col(EngineeringRequest, 'id')} "
-                f"ORDER BY pd.{col(PriorityDomain, 'position')} ASC, "
-                f"pd.{col(PriorityDomain, 'name')} ASC)"
-            ),
+            # The domains' names in their order (as ``list_page_annotations``): the join
+            # ``_from`` adds when they are asked for.
+            "domain_name_list": "COALESCE(dn.names, '{}')",
             "delegate_first_name": f"u.{col(User, 'first_name')}",
             "delegate_last_name": f"u.{col(User, 'last_name')}",
             "delegate_email": f"u.{col(User, 'email')}",
@@ -111,7 +103,7 @@ def _columns(alias: str) -> dict[str, str]:
     return columns
 
 
-def _from(alias: str) -> str:
+def _from(alias: str, with_domains: bool) -> str:
     qn = connections[alias].ops.quote_name
 
     def col(model, name):
@@ -138,7 +130,24 @@ def _from(alias: str) -> str:
         f"ON r.{col(request, 'programme')} = p.{col(Programme, 'id')} "
         f"LEFT OUTER JOIN LATERAL (SELECT {delegate_columns} FROM {table(User)} "
         f"WHERE {col(User, 'id')} = r.{col(request, 'assigned_delegate')} OFFSET 0) u ON TRUE "
+        f"{_domains_join(qn, col) if with_domains else ''}"
         "ORDER BY page.position"
+    )
+
+
+def _domains_join(qn, col) -> str:
+    """The page's domains, aggregated once for all its rows (the same ids as a second
+    parameter): a subquery per row built its hash and sorted 51 times (0.57 -> 0.36 ms)."""
+    through = EngineeringRequest.domains.through
+    request_id = col(through, "engineeringrequest")
+    return (
+        f"LEFT OUTER JOIN (SELECT rd.{request_id} AS id, "  # noqa: S608 (names from the models)
+        f"array_agg(pd.{col(PriorityDomain, 'name')} ORDER BY pd.{col(PriorityDomain, 'position')}"
+        f", pd.{col(PriorityDomain, 'name')}) AS names "
+        f"FROM {qn(through._meta.db_table)} rd INNER JOIN {qn(PriorityDomain._meta.db_table)} pd "
+        f"ON rd.{col(through, 'prioritydomain')} = pd.{col(PriorityDomain, 'id')} "
+        f"WHERE rd.{request_id} = ANY(%s::bigint[]) GROUP BY rd.{request_id}) dn "
+        f"ON dn.id = r.{col(EngineeringRequest, 'id')} "
     )
 
 
@@ -173,9 +182,11 @@ def read(ids, names: tuple[str, ...]) -> list[PageRow]:
     if statement is None:
         columns = _columns(alias)
         wanted = [*names, *(_DELEGATE if "assigned_delegate" in names else ())]
-        statement = _SQL[key] = f"SELECT {', '.join(columns[n] for n in wanted)} {_from(alias)}"
+        from_sql = _from(alias, with_domains="domain_name_list" in names)
+        statement = _SQL[key] = f"SELECT {', '.join(columns[n] for n in wanted)} {from_sql}"
     with prepared_cursor(alias) as cursor:
-        cursor.execute(statement, [page_ids])
+        params = [page_ids, page_ids] if "domain_name_list" in names else [page_ids]
+        cursor.execute(statement, params)
         fetched = cursor.fetchall()
     count = len(names)
     with_delegate = "assigned_delegate" in names
