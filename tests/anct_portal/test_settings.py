@@ -52,8 +52,10 @@ def _clean_env(**extra) -> dict:
     return {**env_vars, "DJANGO_SETTINGS_MODULE": "anct_portal.settings", **extra}
 
 
-def _run_django(extra_env: dict, code: str) -> subprocess.CompletedProcess:
+def _run_django(extra_env: dict, code: str, unset=()) -> subprocess.CompletedProcess:
     clean_env = _clean_env(**extra_env)
+    for name in unset:
+        clean_env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=ROOT,
@@ -155,23 +157,13 @@ def test_import_requests_is_not_a_project_package():
 def test_prepared_statements_can_be_turned_off_for_a_pooler(raw, threshold):
     """``DATABASE_PREPARED_STATEMENTS=false``: psycopg prepares nothing (a pooler in
     transaction mode cannot keep a connection's prepared statements)."""
-    code = "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS'])"
     extra = {
         "DEBUG": "false",
         "SECRET_KEY": "x" * 60,
         "DATABASE_URL": "postgres://u:p@db.example:5432/anct",
+        **({} if raw is None else {"DATABASE_PREPARED_STATEMENTS": raw}),
     }
-    env_vars = _clean_env(**extra)
-    env_vars.pop("DATABASE_PREPARED_STATEMENTS", None)
-    if raw is not None:
-        env_vars["DATABASE_PREPARED_STATEMENTS"] = raw
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env=env_vars,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS'])"
+    result = _run_django(extra, code, unset=() if raw else ("DATABASE_PREPARED_STATEMENTS",))
     assert result.returncode == 0, result.stderr
     assert f"'prepare_threshold': {threshold}" in result.stdout
