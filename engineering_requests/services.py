@@ -123,6 +123,17 @@ def _finish(
     )
 
 
+def _log_transition(engineering_request, *, user, transition, source) -> None:
+    logger.info(
+        "request %s: %s %s -> %s by user %s",
+        engineering_request.reference or engineering_request.pk,
+        transition,
+        source,
+        engineering_request.state,
+        user.pk,
+    )
+
+
 def _record_transition(
     locked: EngineeringRequest,
     *,
@@ -141,14 +152,7 @@ def _record_transition(
         log = _new_log(
             locked, user=user, transition=transition, source=source, comment=comment, now=now
         )
-    logger.info(
-        "request %s: %s %s -> %s by user %s",
-        locked.reference or locked.pk,
-        transition,
-        source,
-        locked.state,
-        user.pk,
-    )
+    _log_transition(locked, user=user, transition=transition, source=source)
     if event:
         notify(event, locked, occurrence=f"log{log.pk}", comment=comment, recipients=recipients)
     return locked
@@ -499,7 +503,7 @@ def _submit_in_two_statements(
     year = timezone.localdate().year
     pk, log_pk, number = _ids_and_number(year)
     engineering_request.pk = pk
-    engineering_request.reference = f"ING-{year}-{number:06d}"
+    engineering_request.reference = _reference(year, number)
     inserts = Inserts(using=connection.alias)
     inserts.add_rows("request", [engineering_request])
     if domains:
@@ -539,26 +543,16 @@ def _submit_in_two_statements(
         row._state.db = connection.alias
     engineering_request._update_initial_state()
     logger.info("request %s: draft created by user %s", pk, user.pk)
-    logger.info(
-        "request %s: %s %s -> %s by user %s",
-        engineering_request.reference,
-        Transition.SUBMIT,
-        source,
-        engineering_request.state,
-        user.pk,
-    )
+    _log_transition(engineering_request, user=user, transition=Transition.SUBMIT, source=source)
     return engineering_request
 
 
 def _ids_and_number(year: int) -> tuple[int, int, int]:
     """The next request id, the next transition-log id and the year's next reference number
     (its counter row locked until COMMIT), in one round trip."""
-    table = connection.ops.quote_name(ReferenceSequence._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH number AS (INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608
-            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
-            "RETURNING last_number) "
+            f"WITH number AS ({_counter_sql()}) "  # noqa: S608 (names from the models)
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')), "
             "nextval(pg_get_serial_sequence(%s, 'id')), last_number FROM number",
             [year, EngineeringRequest._meta.db_table, TransitionLog._meta.db_table],
@@ -580,20 +574,27 @@ def update_draft(*, engineering_request, user, **fields) -> EngineeringRequest:
     return locked
 
 
-def _next_reference(year: int) -> str:
-    # One statement that creates or increments the year's row and returns the number: the row
-    # lock it takes makes concurrent submissions take turns, and a rolled-back submission rolls
-    # its number back too, so references stay gap-free. (PostgreSQL and SQLite >= 3.35.)
+def _counter_sql() -> str:
+    """One statement that creates or increments the year's row and returns the number: the row
+    lock it takes makes concurrent submissions take turns, and a rolled-back submission rolls
+    its number back too, so references stay gap-free. (PostgreSQL and SQLite >= 3.35.)"""
     table = connection.ops.quote_name(ReferenceSequence._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608 - table name
-            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
-            "RETURNING last_number",
-            [year],
-        )
-        number = cursor.fetchone()[0]
+    return (
+        f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608 - table name
+        f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
+        "RETURNING last_number"
+    )
+
+
+def _reference(year: int, number: int) -> str:
     return f"ING-{year}-{number:06d}"
+
+
+def _next_reference(year: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(_counter_sql(), [year])
+        number = cursor.fetchone()[0]
+    return _reference(year, number)
 
 
 # Transitions ---------------------------------------------------------------------------------
