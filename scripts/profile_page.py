@@ -18,7 +18,6 @@ import json
 import os
 import pstats
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +72,7 @@ def main() -> int:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from profile_submit import backend_cpu
+    from profile_submit import measure
 
     from accounts.models import User
     from accounts.roles import NATIONAL_STAFF_GROUP
@@ -104,13 +103,7 @@ def main() -> int:
         client.get(page.path)
     query_count = len(queries)  # now: the next request resets Django's query log
 
-    backend = backend_cpu(connection)
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(args.n):
-        client.get(page.path)
-    wall = (time.perf_counter() - wall) / args.n * 1000
-    cpu = (time.process_time() - cpu) / args.n * 1000
-    backend = (backend_cpu(connection) - backend) / args.n * 1000
+    cpu, wall, backend = measure(lambda: client.get(page.path), args.n, connection)
     print(
         f"{page.label}: {cpu:.2f} ms CPU, {wall:.2f} ms wall per request, "
         f"{query_count} SQL queries, {len(response.content):,} bytes, "

@@ -43,6 +43,19 @@ def backend_cpu(connection) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def measure(run, n: int, connection) -> tuple[float, float, float]:
+    """``run()`` n times: ms per run of this process's CPU, of wall time and of the
+    PostgreSQL backend's CPU."""
+    backend = backend_cpu(connection)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        run()
+    wall = (time.perf_counter() - wall) / n * 1000
+    cpu = (time.process_time() - cpu) / n * 1000
+    backend = (backend_cpu(connection) - backend) / n * 1000
+    return cpu, wall, backend
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="submissions to time")
@@ -137,13 +150,7 @@ def main() -> int:
         with connection.execute_wrapper(log):
             response = post()
         query_count = len(queries)
-        backend = backend_cpu(connection)
-        wall, cpu = time.perf_counter(), time.process_time()
-        for _ in range(args.n):
-            post()
-        wall = (time.perf_counter() - wall) / args.n * 1000
-        cpu = (time.process_time() - cpu) / args.n * 1000
-        backend = (backend_cpu(connection) - backend) / args.n * 1000
+        cpu, wall, backend = measure(post, args.n, connection)
         print(
             f"submission: {cpu:.2f} ms CPU, {wall:.2f} ms wall per POST, "
             f"{query_count} SQL queries, PostgreSQL backend {backend:.2f} ms CPU, "
