@@ -103,9 +103,10 @@ def main() -> int:
         client.get(page.path)
     query_count = len(queries)  # now: the next request resets Django's query log
 
-    cpu, wall, backend = measure(lambda: client.get(page.path), args.n, connection)
+    cpu, wall, backend, collecting = measure(lambda: client.get(page.path), args.n, connection)
     print(
-        f"{page.label}: {cpu:.2f} ms CPU, {wall:.2f} ms wall per request, "
+        f"{page.label}: {cpu:.2f} ms CPU, {wall:.2f} ms wall per request "
+        f"(garbage collection {collecting:.2f} ms), "
         f"{query_count} SQL queries, {len(response.content):,} bytes, "
         f"PostgreSQL backend {backend:.2f} ms CPU"
     )
