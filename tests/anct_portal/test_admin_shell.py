@@ -1,25 +1,17 @@
 """The admin's index written out in Python (``anct_portal.admin_index`` in the shell of
 ``anct_portal.admin_shell``) is what the admin's templates render from the same context."""
 
-import re
-
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 
 from anct_portal.admin_index import IndexPage
 from engineering_requests.models import EngineeringRequest
+from tests import admin_markup
 from tests.accounts.factories import DelegateFactory, NationalStaffFactory
 from tests.engineering_requests.factories import EngineeringRequestFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def normalized(html) -> str:
-    html = re.sub(
-        r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken"', str(html)
-    )
-    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
 
 
 def signed_in(client, user):
@@ -28,13 +20,7 @@ def signed_in(client, user):
 
 
 def assert_as_the_template(response) -> str:
-    assert response.status_code == 200
-    page = response.template_name
-    assert isinstance(page, IndexPage)
-    stock = page.stock_template().render(response.context_data, response.wsgi_request)
-    ours = response.content.decode()
-    assert normalized(ours) == normalized(stock)
-    return ours
+    return admin_markup.assert_as_the_template(response, IndexPage)
 
 
 def test_the_index_without_recent_actions(client):

@@ -4,7 +4,6 @@ markup, same escaping; only what served editing is gone (formset management form
 ids, form scripts)."""
 
 import difflib
-import re
 from decimal import Decimal
 from html import unescape
 from html.parser import HTMLParser
@@ -19,6 +18,7 @@ from engineering_requests.admin.requests import EngineeringRequestAdmin
 from engineering_requests.enums import RequestState as S
 from engineering_requests.models import EngineeringRequest
 from programmes.enums import NationalInstrument
+from tests import admin_markup
 from tests.accounts.factories import UserFactory
 from tests.engineering_requests.admin.conftest import change_url, transition_url
 from tests.programmes.factories import (
@@ -181,25 +181,10 @@ def test_the_page_shows_what_the_stock_change_view_shows(admin_as, cast, stock_p
     assert "ATD &lt;23&gt; &amp; co</option>" in page
 
 
-def normalized(html) -> str:
-    """Markup without the templates' indentation; CSRF tokens (masked anew on each reading)
-    blanked."""
-    html = re.sub(
-        r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken"', str(html)
-    )
-    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
-
-
 def assert_as_the_template(response) -> str:
     """The page written out (``ChangePage``: its shell by ``anct_portal.admin_shell``) is
     what ``change_page.html`` renders from the same context, byte for byte but whitespace."""
-    assert response.status_code == 200
-    page = response.template_name
-    assert isinstance(page, ChangePage)
-    ours = response.content.decode()
-    stock = page.stock_template().render(response.context_data, response.wsgi_request)
-    assert normalized(ours) == normalized(stock)
-    return ours
+    return admin_markup.assert_as_the_template(response, ChangePage)
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])

@@ -171,7 +171,7 @@ def test_the_listing_view_is_the_stock_view(admin_as, cast, monkeypatch, query):
     """A GET that only lists is served by ``changelist.listing_view``: the stock view's
     permission check, redirects on invalid parameters, context and page."""
     from engineering_requests.admin import requests as request_admin
-    from tests.engineering_requests.admin.test_list_page import normalized
+    from tests.admin_markup import normalized
     from tests.engineering_requests.admin.test_list_rendering import QUEUE_URL
 
     bulk_requests(60, collectivities=[cast.collectivity], official=cast.official)

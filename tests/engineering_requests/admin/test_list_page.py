@@ -2,7 +2,6 @@
 ``anct_portal.admin_shell``) is what the admin's templates render from the same context."""
 
 import datetime
-import re
 
 import pytest
 from django.utils import timezone
@@ -10,6 +9,7 @@ from django.utils import timezone
 from engineering_requests.admin.list_page import ChangeListPage
 from engineering_requests.enums import RequestState as S
 from engineering_requests.models import EngineeringRequest
+from tests import admin_markup
 from tests.engineering_requests.admin.conftest import changelist_url
 from tests.engineering_requests.admin.test_changelist import bulk_requests
 from tests.engineering_requests.admin.test_list_rendering import QUEUE_URL
@@ -18,23 +18,8 @@ from tests.engineering_requests.factories import EngineeringRequestFactory
 pytestmark = pytest.mark.django_db
 
 
-def normalized(html) -> str:
-    """Markup without the templates' indentation; CSRF tokens (masked anew on each reading)
-    blanked."""
-    html = re.sub(
-        r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken"', str(html)
-    )
-    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
-
-
 def assert_as_the_templates(response) -> str:
-    assert response.status_code == 200
-    page = response.template_name
-    assert isinstance(page, ChangeListPage)
-    ours = response.content.decode()
-    stock = page.stock_template().render(response.context_data, response.wsgi_request)
-    assert normalized(ours) == normalized(stock)
-    return ours
+    return admin_markup.assert_as_the_template(response, ChangeListPage)
 
 
 @pytest.mark.parametrize(
