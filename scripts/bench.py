@@ -8,7 +8,8 @@ real territories and the programme catalogue (timed), generate requests with COP
 (``scripts/bench_data.py``), then serve the portal with gunicorn (production settings, 2 sync
 workers) and drive each page with ``wrk`` at a fixed concurrency, with a signed-in session
 cookie. The baseline (a view doing one indexed query and rendering a tiny template, routed only
-when ``BENCH_BASELINE=true``) runs first and last in the same run. SQL queries per page are
+when ``BENCH_BASELINE=true``) runs in the same run, first and again after every two pages: each
+page is divided by the two baseline runs around it. SQL queries per page are
 counted in this process with Django's test client on the same database; peak RSS per gunicorn
 worker is read from /proc (VmHWM). Celery delivery rate is measured against a no-op task with
 ``scripts/bench_notifications.py``. The report (Markdown and JSON) goes to ``var/bench/``; the
@@ -386,18 +387,46 @@ def wrk(base: str, page: Page, session: dict, args, work_dir: Path, duration: in
     return result
 
 
+# Pages between two runs of the baseline. The machine's speed drifts (±15 % over minutes, the
+# baseline's p95 by up to 40 % between the start and the end of a run): each page is divided by
+# the baseline as it was measured just before and just after it, not at the ends of the run.
+BASELINE_EVERY = 2
+
+
+def interleaved(pages) -> list:
+    """The order of a run: the baseline (``pages[0]``) first, then again after every
+    ``BASELINE_EVERY`` pages and after the last one."""
+    baseline, *others = pages
+    sequence = [baseline]
+    for index, page in enumerate(others, 1):
+        sequence.append(page)
+        if index % BASELINE_EVERY == 0 or index == len(others):
+            sequence.append(baseline)
+    return sequence
+
+
 def run_pages(pages, sessions, args, env, run_dir, *, label) -> dict:
-    results = {}
+    """wrk on each page in the order of ``interleaved``: ``results[key]`` for the pages,
+    ``results["baselines"]`` the baseline's runs in order, ``results["around"][key]`` the
+    indexes of the two runs around a page."""
+    results = {"baselines": [], "around": {}}
+    baseline_seconds = min(args.duration, 5)  # ~780 requests/s: thousands of samples
     with Gunicorn(env, args.workers, run_dir) as server:
         log(f"gunicorn ({args.workers} workers) on {server.base}; wrk {args.duration} s per page, "
-            f"{args.connections} connections")  # fmt: skip
-        sequence = [pages[0], *pages[1:], pages[0]]  # baseline first and last
-        for index, page in enumerate(sequence):
+            f"{args.connections} connections; the baseline ({baseline_seconds} s) after every "
+            f"{BASELINE_EVERY} pages")  # fmt: skip
+        baselines = results["baselines"]
+        for page in interleaved(pages):
             session = sessions[page.user]
-            wrk(server.base, page, session, args, run_dir, 1)  # warm-up
-            result = wrk(server.base, page, session, args, run_dir, args.duration)
-            key = page.key if index < len(sequence) - 1 else "baseline_end"
-            results[key] = result
+            if page.key != "baseline" or not baselines:
+                wrk(server.base, page, session, args, run_dir, 1)  # warm-up
+            if page.key == "baseline":
+                result = wrk(server.base, page, session, args, run_dir, baseline_seconds)
+                baselines.append(result)
+            else:
+                result = wrk(server.base, page, session, args, run_dir, args.duration)
+                results[page.key] = result
+                results["around"][page.key] = (len(baselines) - 1, len(baselines))
             log(f"{label} {page.label}: p50 {result['p50_us'] / 1000:.1f} ms, "
                 f"p95 {result['p95_us'] / 1000:.1f} ms, {result['rps']} req/s, "
                 f"errors {result['errors_status'] + result['errors_other']}")  # fmt: skip
@@ -428,14 +457,26 @@ def celery_rates(args, env) -> dict:
 
 
 # --- report -------------------------------------------------------------------------------------
+def mean_run(runs) -> dict:
+    """The baseline's runs as one: mean latencies and rate, summed requests and errors."""
+    mean = {k: sum(r[k] for r in runs) / len(runs) for k in ("p50_us", "p95_us", "rps")}
+    total = {k: sum(r[k] for r in runs) for k in ("requests", "errors_status", "errors_other")}
+    return {**mean, **total, "rps": round(mean["rps"], 1)}
+
+
 def evaluate(pages, results, queries) -> list[dict]:
-    base = results["baseline"]
-    base_end = results["baseline_end"]
-    baseline_p95 = (base["p95_us"] + base_end["p95_us"]) / 2
-    baseline_rps = (base["rps"] + base_end["rps"]) / 2
+    """A row per page; a page's ratios divide by the baseline's runs around it (the baseline's
+    own row: all its runs)."""
+    baselines = results["baselines"]
     rows = []
     for page in pages:
-        r = results[page.key]
+        if page.key == "baseline":
+            r = base = mean_run(baselines)
+        else:
+            r = results[page.key]
+            before, after = results["around"][page.key]
+            base = mean_run([baselines[before], baselines[after]])
+        baseline_p95, baseline_rps = base["p95_us"], base["rps"]
         count, status = queries[page.key]
         ratio = r["p95_us"] / baseline_p95
         # The query budget is for pages; the submission writes in one transaction (its count
@@ -555,7 +596,7 @@ def main() -> int:
         requests=args.requests, pages=rows, rss_mb=rss,
         workers_restarted=results["_workers_restarted"], targets={
             k: v for k, v in targets.items() if k != "submission"},
-        baseline={"start": results["baseline"], "end": results["baseline_end"]},
+        baseline=baseline_summary(results["baselines"]),
     )  # fmt: skip
     report["celery"] = celery_rates(args, env)
     log(f"Celery: {report['celery']}")
@@ -570,6 +611,7 @@ def main() -> int:
         report["scaled"] = {
             "requests": args.scale_to,
             "pages": evaluate(daily, big, queries_big),
+            "baseline": baseline_summary(big["baselines"]),
             "rss_mb": big["_rss_mb"],
         }
 
@@ -595,6 +637,20 @@ def main() -> int:
     return 0 if budgets_ok else 1
 
 
+def baseline_summary(runs) -> dict:
+    return {"runs": runs, "start": runs[0], "end": runs[-1]}
+
+
+def baseline_line(summary) -> str:
+    p95 = [r["p95_us"] / 1000 for r in summary["runs"]]
+    rps = [r["rps"] for r in summary["runs"]]
+    return (
+        f"Baseline: {len(p95)} runs, one before the first page and one after every "
+        f"{BASELINE_EVERY} pages; p95 {min(p95):.1f}–{max(p95):.1f} ms, {min(rps)}–{max(rps)} "
+        "req/s. Each page is divided by the two runs around it."
+    )
+
+
 def render(report) -> str:
     gen = report["generation"]
     celery = report["celery"]
@@ -608,9 +664,7 @@ def render(report) -> str:
         "",
         markdown_table(report["pages"]),
         "",
-        f"Baseline p95: {report['baseline']['start']['p95_us'] / 1000:.1f} ms at the start, "
-        f"{report['baseline']['end']['p95_us'] / 1000:.1f} ms at the end "
-        f"({report['baseline']['start']['rps']} and {report['baseline']['end']['rps']} req/s).",
+        baseline_line(report["baseline"]),
         "",
         "Peak RSS per gunicorn worker: "
         + ", ".join(f"{v} MB" for v in report["rss_mb"].values())
@@ -640,6 +694,8 @@ def render(report) -> str:
             f"## {report['scaled']['requests']:,} requests: the pages delegates use daily",
             "",
             markdown_table(report["scaled"]["pages"]),
+            "",
+            baseline_line(report["scaled"]["baseline"]),
             "",
             f"Ratio at {report['scaled']['requests']:,} ÷ ratio at {report['requests']:,} "
             f"(1.00: no degradation): {growth}.",

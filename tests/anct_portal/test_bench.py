@@ -102,3 +102,39 @@ def test_generated_data_follows_the_state_machine():
     draft.domains.set(fields["domains"])
     submitted = submit_request(engineering_request=draft, user=draft.submitted_by)
     assert submitted.reference not in references
+
+
+def _run(p95_ms, rps=100.0):
+    return {"p50_us": p95_ms * 500, "p95_us": p95_ms * 1000, "rps": rps, "requests": 10,
+            "errors_status": 0, "errors_other": 0}  # fmt: skip
+
+
+def test_the_baseline_runs_around_every_two_pages():
+    import bench
+
+    pages = [bench.Page(key, key, "delegate", "/") for key in ("baseline", "a", "b", "c")]
+    order = [page.key for page in bench.interleaved(pages)]
+    assert order == ["baseline", "a", "b", "baseline", "c", "baseline"]
+
+
+def test_a_page_is_divided_by_the_baseline_runs_around_it():
+    """The machine slowed down while "c" ran: "c" is compared with the baseline of that time,
+    not with the run's first one."""
+    import bench
+
+    pages = [bench.Page(key, key, "delegate", "/") for key in ("baseline", "a", "b", "c")]
+    results = {
+        "baselines": [_run(5, 800), _run(7, 600), _run(9, 400)],
+        "around": {"a": (0, 1), "b": (0, 1), "c": (1, 2)},
+        "a": _run(15),
+        "b": _run(19),
+        "c": _run(24),
+    }
+    queries = {page.key: (1, 200) for page in pages}
+    rows = {row["key"]: row for row in bench.evaluate(pages, results, queries)}
+    assert rows["a"]["ratio"] == 2.5 and rows["a"]["ok"]
+    assert rows["b"]["ratio"] == pytest.approx(3.17, abs=0.01) and not rows["b"]["ok"]
+    assert rows["b"]["checks"]["p95"] is False
+    assert rows["c"]["ratio"] == 3.0 and rows["c"]["ok"]
+    assert rows["c"]["rps_ratio"] == 0.2  # 100 ÷ the mean of 600 and 400
+    assert rows["baseline"]["p95_ms"] == 7.0 and rows["baseline"]["rps"] == 600.0
