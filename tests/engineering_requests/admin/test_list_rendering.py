@@ -18,6 +18,7 @@ from engineering_requests.templatetags.backoffice_list import (
 )
 from programmes.models import PriorityDomain, Programme
 from tests.accounts.factories import DelegateFactory
+from tests.admin_markup import normalized
 from tests.engineering_requests.admin.conftest import changelist_url
 from tests.engineering_requests.admin.test_changelist import bulk_requests
 from tests.engineering_requests.factories import EngineeringRequestFactory
@@ -27,12 +28,6 @@ from tests.territories.factories import DepartementFactory
 pytestmark = pytest.mark.django_db
 
 QUEUE_URL = "/admin/engineering_requests/escalatedrequest/"
-
-
-def normalized(html: str) -> str:
-    """Markup without the template's indentation: runs of spaces collapsed, none between
-    tags."""
-    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", str(html))).strip()
 
 
 def stock_filters_block() -> Template:
