@@ -638,7 +638,7 @@ def main() -> int:
 
 
 def baseline_summary(runs) -> dict:
-    return {"runs": runs, "start": runs[0], "end": runs[-1]}
+    return {"runs": runs}
 
 
 def baseline_line(summary) -> str:
